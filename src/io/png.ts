@@ -22,7 +22,7 @@ export interface DecodedPng extends RawImage {
 }
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-const MAX_PIXELS = 1 << 28;
+const MAX_PIXELS = 1 << 26;
 
 const CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 

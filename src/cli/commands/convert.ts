@@ -162,7 +162,11 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    const msg = (e as Error).message.replace(/\s+/g, ' ');
+    const err = e as NodeJS.ErrnoException;
+    const msg =
+      err.code === 'ENOENT' && err.path !== undefined
+        ? `no such file: ${err.path}; HINT: check the path`
+        : err.message.replace(/\s+/g, ' ');
     process.stderr.write(
       `ddar convert: ${msg}${msg.includes('HINT') ? '' : ' (HINT: ddar inspect IN shows what the file holds)'}\n`,
     );

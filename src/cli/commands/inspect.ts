@@ -115,7 +115,11 @@ export async function run(argv: string[]): Promise<number> {
       src.close();
     }
   } catch (e) {
-    const msg = (e as Error).message.replace(/\s+/g, ' ');
+    const err = e as NodeJS.ErrnoException;
+    const msg =
+      err.code === 'ENOENT' && err.path !== undefined
+        ? `no such file: ${err.path}; HINT: check the path`
+        : err.message.replace(/\s+/g, ' ');
     process.stderr.write(
       `ddar inspect: ${msg}${msg.includes('HINT') ? '' : ' (HINT: ddar inspect --help)'}\n`,
     );
