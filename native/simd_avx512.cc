@@ -1,0 +1,247 @@
+// AVX-512 inner loops (F, VL, BW, DQ + FMA), compiled for that target with a pragma and used
+// only when cpu.cc found the features. No standard-library headers after the pragma: an
+// inline library function instantiated here could be merged with the portable copy.
+#include "simd.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma GCC push_options
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 false positives in avx512fintrin.h
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,bmi2")
+
+namespace ddar {
+namespace {
+
+constexpr int MR = 14;  // rows of a C tile (broadcast A values)
+constexpr int NR = 32;  // columns (two zmm of B)
+
+// c[MR×NR] (=|+=) a·b over kc: 28 accumulators, per k step 2 loads of B, 14 broadcasts of A.
+void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+      __m512 ai = _mm512_set1_ps(a[i]);
+      c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+    }
+    a += MR;
+    b += NR;
+  }
+  if (acc) {
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+      float* r = c + i * ldc;
+      _mm512_storeu_ps(r, _mm512_add_ps(_mm512_loadu_ps(r), c0[i]));
+      _mm512_storeu_ps(r + 16, _mm512_add_ps(_mm512_loadu_ps(r + 16), c1[i]));
+    }
+  } else {
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+      _mm512_storeu_ps(c + i * ldc, c0[i]);
+      _mm512_storeu_ps(c + i * ldc + 16, c1[i]);
+    }
+  }
+}
+
+inline __mmask16 tailMask(int64_t r) { return r >= 16 ? 0xFFFF : (__mmask16)((1u << r) - 1); }
+
+// MX rows of x against NW rows of w: MX·NW dot products of length k.
+template <int MX, int NW>
+inline void dotBlock(int64_t k, const float* x, int64_t ldx, const float* w, int64_t ldw,
+                     float* out, int64_t ldo, bool acc) {
+  __m512 s[MX][NW];
+  for (int i = 0; i < MX; i++)
+    for (int j = 0; j < NW; j++) s[i][j] = _mm512_setzero_ps();
+  int64_t p = 0;
+  for (; p + 16 <= k; p += 16) {
+    __m512 wv[NW];
+#pragma GCC unroll 8
+    for (int j = 0; j < NW; j++) wv[j] = _mm512_loadu_ps(w + j * ldw + p);
+#pragma GCC unroll 8
+    for (int i = 0; i < MX; i++) {
+      __m512 xv = _mm512_loadu_ps(x + i * ldx + p);
+#pragma GCC unroll 8
+      for (int j = 0; j < NW; j++) s[i][j] = _mm512_fmadd_ps(xv, wv[j], s[i][j]);
+    }
+  }
+  if (p < k) {
+    __mmask16 m = tailMask(k - p);
+    __m512 wv[NW];
+#pragma GCC unroll 8
+    for (int j = 0; j < NW; j++) wv[j] = _mm512_maskz_loadu_ps(m, w + j * ldw + p);
+#pragma GCC unroll 8
+    for (int i = 0; i < MX; i++) {
+      __m512 xv = _mm512_maskz_loadu_ps(m, x + i * ldx + p);
+#pragma GCC unroll 8
+      for (int j = 0; j < NW; j++) s[i][j] = _mm512_fmadd_ps(xv, wv[j], s[i][j]);
+    }
+  }
+  for (int i = 0; i < MX; i++)
+    for (int j = 0; j < NW; j++) {
+      float v = _mm512_reduce_add_ps(s[i][j]);
+      float* o = out + i * ldo + j;
+      *o = acc ? *o + v : v;
+    }
+}
+
+template <int MX>
+void gemvTRows(int64_t n, int64_t k, const float* x, int64_t ldx, const float* w, int64_t ldw,
+               float* out, int64_t ldo, bool acc) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) dotBlock<MX, 4>(k, x, ldx, w + j * ldw, ldw, out + j, ldo, acc);
+  for (; j < n; j++) dotBlock<MX, 1>(k, x, ldx, w + j * ldw, ldw, out + j, ldo, acc);
+}
+
+void gemvT(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const float* w,
+           int64_t ldw, float* out, int64_t ldo, bool acc) {
+  // Blocks of 16 w rows stay in L1 while every x row passes over them.
+  for (int64_t j0 = 0; j0 < n; j0 += 16) {
+    int64_t nb = n - j0 < 16 ? n - j0 : 16;
+    const float* wb = w + j0 * ldw;
+    int64_t i = 0;
+    for (; i + 4 <= m; i += 4) gemvTRows<4>(nb, k, x + i * ldx, ldx, wb, ldw, out + i * ldo + j0, ldo, acc);
+    switch (m - i) {
+      case 3: gemvTRows<3>(nb, k, x + i * ldx, ldx, wb, ldw, out + i * ldo + j0, ldo, acc); break;
+      case 2: gemvTRows<2>(nb, k, x + i * ldx, ldx, wb, ldw, out + i * ldo + j0, ldo, acc); break;
+      case 1: gemvTRows<1>(nb, k, x + i * ldx, ldx, wb, ldw, out + i * ldo + j0, ldo, acc); break;
+      default: break;
+    }
+  }
+}
+
+// MX rows of out, one strip of up to 64 columns: out[i, j..] (+)= sum_p x[i,p] w[p, j..].
+template <int MX>
+inline void axpyStrip(int64_t cols, int64_t k, const float* x, int64_t ldx, const float* w,
+                      int64_t ldw, float* out, int64_t ldo, bool acc) {
+  __mmask16 mk[4];
+  for (int v = 0; v < 4; v++) mk[v] = cols > v * 16 ? tailMask(cols - v * 16) : 0;
+  __m512 s[MX][4];
+  for (int i = 0; i < MX; i++)
+    for (int v = 0; v < 4; v++) s[i][v] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < k; p++) {
+    __m512 wv[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; v++) wv[v] = _mm512_maskz_loadu_ps(mk[v], w + p * ldw + v * 16);
+#pragma GCC unroll 8
+    for (int i = 0; i < MX; i++) {
+      __m512 xi = _mm512_set1_ps(x[i * ldx + p]);
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; v++) s[i][v] = _mm512_fmadd_ps(xi, wv[v], s[i][v]);
+    }
+  }
+  for (int i = 0; i < MX; i++)
+    for (int v = 0; v < 4; v++) {
+      float* o = out + i * ldo + v * 16;
+      __m512 r = acc ? _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], o), s[i][v]) : s[i][v];
+      _mm512_mask_storeu_ps(o, mk[v], r);
+    }
+}
+
+void gemvN(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const float* w,
+           int64_t ldw, float* out, int64_t ldo, bool acc) {
+  for (int64_t j = 0; j < n; j += 64) {
+    int64_t cols = n - j < 64 ? n - j : 64;
+    int64_t i = 0;
+    for (; i + 5 <= m; i += 5) axpyStrip<5>(cols, k, x + i * ldx, ldx, w + j, ldw, out + i * ldo + j, ldo, acc);
+    switch (m - i) {
+      case 4: axpyStrip<4>(cols, k, x + i * ldx, ldx, w + j, ldw, out + i * ldo + j, ldo, acc); break;
+      case 3: axpyStrip<3>(cols, k, x + i * ldx, ldx, w + j, ldw, out + i * ldo + j, ldo, acc); break;
+      case 2: axpyStrip<2>(cols, k, x + i * ldx, ldx, w + j, ldw, out + i * ldo + j, ldo, acc); break;
+      case 1: axpyStrip<1>(cols, k, x + i * ldx, ldx, w + j, ldw, out + i * ldo + j, ldo, acc); break;
+      default: break;
+    }
+  }
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+  }
+  for (; i < n; i += 16) {
+    __mmask16 m = tailMask(n - i);
+    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+void axpy(float* y, float alpha, const float* x, int64_t n) {
+  __m512 av = _mm512_set1_ps(alpha);
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 m = tailMask(n - i);
+    __m512 r = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
+    _mm512_mask_storeu_ps(y + i, m, r);
+  }
+}
+
+void scale(float* y, float alpha, int64_t n) {
+  __m512 av = _mm512_set1_ps(alpha);
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 m = tailMask(n - i);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(av, _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+float maxv(const float* x, int64_t n) {
+  __m512 mv = _mm512_set1_ps(-__builtin_inff());
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 m = tailMask(n - i);
+    mv = _mm512_mask_max_ps(mv, m, mv, _mm512_maskz_loadu_ps(m, x + i));
+  }
+  return _mm512_reduce_max_ps(mv);
+}
+
+// exp with Cephes' polynomial on [-ln2/2, ln2/2] and scalef for 2^n (≈1 ulp; 0 below -104).
+inline __m512 exp512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.f)), _mm512_set1_ps(88.72283f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.f)));
+  __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-103.5f), _CMP_GT_OQ);
+  return _mm512_maskz_mov_ps(live, _mm512_scalef_ps(p, n));
+}
+
+float expSub(float* x, float sub, int64_t n) {
+  __m512 sv = _mm512_set1_ps(sub), acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 m = tailMask(n - i);
+    __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sv));
+    _mm512_mask_storeu_ps(x + i, m, e);
+    acc = _mm512_mask_add_ps(acc, m, acc, e);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+const SimdOps kOps = {"avx512", MR, NR, 14 * 12, 384, 3072, gemmMicro, gemvT, gemvN,
+                      dot, axpy, scale, maxv, expSub};
+
+}  // namespace
+
+const SimdOps* avx512Ops() { return &kOps; }
+
+}  // namespace ddar
+
+#pragma GCC pop_options
+
+#else
+namespace ddar {
+const SimdOps* avx512Ops() { return nullptr; }
+}  // namespace ddar
+#endif
