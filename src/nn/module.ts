@@ -43,18 +43,35 @@ export abstract class Module {
     for (const [key, value] of Object.entries(this)) {
       const name = prefix + key;
       if (value instanceof Tensor) {
-        if (parameters.has(value) || (includeBuffers && persistentBuffers.has(value))) out.push([name, value]);
+        if (parameters.has(value) || (includeBuffers && persistentBuffers.has(value)))
+          out.push([name, value]);
       } else if (value instanceof Module) {
         out.push(...value.namedTensors(name + '.', includeBuffers));
-      } else if (Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof Module)) {
-        value.forEach((m: Module, i) => out.push(...m.namedTensors(`${name}.${i}.`, includeBuffers)));
+      } else if (
+        Array.isArray(value) &&
+        value.length > 0 &&
+        value.every((v) => v instanceof Module)
+      ) {
+        value.forEach((m: Module, i) =>
+          out.push(...m.namedTensors(`${name}.${i}.`, includeBuffers)),
+        );
       }
     }
     return out;
   }
 
+  /** Trainable parameters by name. A tensor reachable under several names (tied weights) is
+   *  listed once, under its first name, as torch's named_parameters does, so an optimizer steps
+   *  it once; stateDict() still lists every name. */
   namedParameters(prefix = ''): [string, Tensor][] {
-    return this.namedTensors(prefix, false);
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [name, t] of this.namedTensors(prefix, false)) {
+      if (seen.has(t)) continue;
+      seen.add(t);
+      out.push([name, t]);
+    }
+    return out;
   }
 
   parameters(): Tensor[] {
@@ -80,7 +97,8 @@ export abstract class Module {
     for (const [name, t] of own) {
       const src = sd.get(name);
       if (!src) report.missing.push(name);
-      else if (!sameShape(src.shape, t.shape)) report.mismatched.push({ name, expected: t.shape, found: src.shape });
+      else if (!sameShape(src.shape, t.shape))
+        report.mismatched.push({ name, expected: t.shape, found: src.shape });
     }
     for (const name of sd.keys()) if (!own.has(name)) report.unexpected.push(name);
     const bad = report.missing.length + report.unexpected.length + report.mismatched.length;
@@ -107,7 +125,8 @@ export abstract class Module {
     const out: Module[] = [this];
     for (const value of Object.values(this)) {
       if (value instanceof Module) out.push(...value.modules());
-      else if (Array.isArray(value)) for (const v of value) if (v instanceof Module) out.push(...v.modules());
+      else if (Array.isArray(value))
+        for (const v of value) if (v instanceof Module) out.push(...v.modules());
     }
     return out;
   }
@@ -127,8 +146,16 @@ export function describeLoadReport(what: string, r: LoadReport): string {
   list('missing keys', r.missing);
   list('unexpected keys', r.unexpected);
   if (r.mismatched.length > 0) {
-    lines.push(`  mis-shaped keys (${r.mismatched.length}): ` + r.mismatched.slice(0, 20).map((m) => `${m.name} expected ${fmt(m.expected)} found ${fmt(m.found)}`).join('; '));
+    lines.push(
+      `  mis-shaped keys (${r.mismatched.length}): ` +
+        r.mismatched
+          .slice(0, 20)
+          .map((m) => `${m.name} expected ${fmt(m.expected)} found ${fmt(m.found)}`)
+          .join('; '),
+    );
   }
-  lines.push('HINT: check the preset/config matches the checkpoint, or select a sub-dict with --key (e.g. model, ema).');
+  lines.push(
+    'HINT: check the preset/config matches the checkpoint, or select a sub-dict with --key (e.g. model, ema).',
+  );
   return lines.join('\n');
 }
