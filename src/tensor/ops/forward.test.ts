@@ -32,6 +32,9 @@ test('reductions', () => {
   close(T.max(x, 1).data, [5, 8]);
   assert.deepEqual(T.argmax(x, 1).toArray(), [1, 1]);
   close(T.logsumexp(t([0, 0], [2]), 0).data, [Math.log(2)]);
+  const all = T.mean(x, undefined, { keepDim: true });
+  assert.deepEqual(all.shape, [1, 1]);
+  close(all.data, [19 / 6]);
 });
 
 test('softmax, logSoftmax and crossEntropy with ignored rows', () => {

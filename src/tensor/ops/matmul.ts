@@ -79,7 +79,7 @@ function dropAxis(shape: readonly number[], axis: number): number[] {
 }
 
 function matmulShape(a: Tensor, b: Tensor, transA: boolean, transB: boolean): number[] {
-  if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 1, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 2 after promoting 1-D operands, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const m = (transA ? a.shape[a.rank - 1] : a.shape[a.rank - 2]) as number;
   const ka = (transA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]) as number;
   const kb = (transB ? b.shape[b.rank - 1] : b.shape[b.rank - 2]) as number;

@@ -29,7 +29,10 @@ function reduceRaw(op: 'sum' | 'max' | 'min', x: Tensor, axis: number, keepDim: 
 
 /** Sum over `axis` (all elements when axis is undefined). */
 export function sum(x: Tensor, axis?: number, opts: ReduceOpts = {}): Tensor {
-  if (axis === undefined) return sum(reshape(x, [x.size]), 0, opts.keepDim ? { keepDim: false } : {});
+  if (axis === undefined) {
+    const all = sum(reshape(x, [x.size]), 0);
+    return opts.keepDim ? reshape(all, x.shape.map(() => 1)) : all;
+  }
   const a = normAxis('sum', axis, x.rank);
   const keep = opts.keepDim ?? false;
   const y = reduceRaw('sum', x, a, keep);
