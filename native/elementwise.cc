@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "simd.h"
 #include "threadpool.h"
 
 namespace ddar {
@@ -77,6 +78,7 @@ inline float derivative(float x) {
 template <Unary OP>
 void unaryT(const float* x, float* out, int64_t n) {
   parallelRange(n, kGrain, [&](int64_t b, int64_t e) {
+    if (simd().unaryFast(static_cast<int>(OP), x + b, out + b, e - b)) return;
     for (int64_t i = b; i < e; i++) out[i] = applyUnary<OP>(x[i]);
   });
 }
@@ -272,4 +274,10 @@ void argmax(const float* x, int32_t* out, int64_t outer, int64_t n, int64_t inne
   });
 }
 
+}  // namespace ddar
+
+namespace ddar {
+static_assert(static_cast<int>(Unary::Exp) == kUnaryExp && static_cast<int>(Unary::Sigmoid) == kUnarySigmoid &&
+                  static_cast<int>(Unary::Silu) == kUnarySilu && static_cast<int>(Unary::GeluTanh) == kUnaryGeluTanh,
+              "unaryFast codes must match ddar::Unary");
 }  // namespace ddar

@@ -26,7 +26,13 @@ struct SimdOps {
   float (*maxv)(const float* x, int64_t n);                         // -inf when n == 0
   // x[i] = exp(x[i] - sub); returns the sum of the new values.
   float (*expSub)(float* x, float sub, int64_t n);
+  // Vectorised unary ops built on exp: op is a Unary code (kernels.h) among Exp, Sigmoid, Silu,
+  // GeluTanh; returns false (and writes nothing) for any other op.
+  bool (*unaryFast)(int op, const float* x, float* out, int64_t n);
 };
+
+// Unary codes handled by unaryFast (values of ddar::Unary).
+constexpr int kUnaryExp = 2, kUnarySigmoid = 7, kUnarySilu = 8, kUnaryGeluTanh = 10;
 
 const SimdOps& scalarOps();
 const SimdOps* avx2Ops();    // nullptr when not compiled in (non-x86 builds)

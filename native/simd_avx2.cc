@@ -220,8 +220,38 @@ float expSub(float* x, float sub, int64_t n) {
   return s;
 }
 
+bool unaryFast(int op, const float* x, float* out, int64_t n) {
+  if (op != kUnaryExp && op != kUnarySigmoid && op != kUnarySilu && op != kUnaryGeluTanh) return false;
+  const __m256 one = _mm256_set1_ps(1.f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i), r;
+    if (op == kUnaryExp) {
+      r = exp256(v);
+    } else {
+      __m256 z = v;
+      if (op == kUnaryGeluTanh) {
+        __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
+        z = _mm256_mul_ps(_mm256_set1_ps(2.f * 0.7978845608028654f),
+                          _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, v));
+      }
+      __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), z))));
+      r = op == kUnarySigmoid ? s : _mm256_mul_ps(v, s);
+    }
+    _mm256_storeu_ps(out + i, r);
+  }
+  for (; i < n; i++) {  // tail: same formulas in scalar code
+    float v = x[i];
+    if (op == kUnaryExp) { out[i] = __builtin_expf(v); continue; }
+    float z = op == kUnaryGeluTanh ? 2.f * 0.7978845608028654f * (v + 0.044715f * v * v * v) : v;
+    float s = 1.f / (1.f + __builtin_expf(-z));
+    out[i] = op == kUnarySigmoid ? s : v * s;
+  }
+  return true;
+}
+
 const SimdOps kOps = {"avx2", MR, NR, 6 * 24, 256, 2048, gemmMicro, gemvT, gemvN,
-                      dot, axpy, scale, maxv, expSub};
+                      dot, axpy, scale, maxv, expSub, unaryFast};
 
 }  // namespace
 

@@ -229,8 +229,32 @@ float expSub(float* x, float sub, int64_t n) {
   return _mm512_reduce_add_ps(acc);
 }
 
+// x·sigmoid(c·(x + d·x³)) family: exp → e^x; sigmoid; silu = x·σ(x); gelu_tanh = x·σ(2u).
+bool unaryFast(int op, const float* x, float* out, int64_t n) {
+  if (op != kUnaryExp && op != kUnarySigmoid && op != kUnarySilu && op != kUnaryGeluTanh) return false;
+  const __m512 one = _mm512_set1_ps(1.f);
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 m = tailMask(n - i);
+    __m512 v = _mm512_maskz_loadu_ps(m, x + i), r;
+    if (op == kUnaryExp) {
+      r = exp512(v);
+    } else {
+      __m512 z = v;  // sigmoid argument
+      if (op == kUnaryGeluTanh) {
+        __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(v, v), v);
+        z = _mm512_mul_ps(_mm512_set1_ps(2.f * 0.7978845608028654f),
+                          _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, v));
+      }
+      __m512 s = _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), z))));
+      r = op == kUnarySigmoid ? s : _mm512_mul_ps(v, s);
+    }
+    _mm512_mask_storeu_ps(out + i, m, r);
+  }
+  return true;
+}
+
 const SimdOps kOps = {"avx512", MR, NR, 14 * 12, 384, 3072, gemmMicro, gemvT, gemvN,
-                      dot, axpy, scale, maxv, expSub};
+                      dot, axpy, scale, maxv, expSub, unaryFast};
 
 }  // namespace
 

@@ -77,8 +77,10 @@ float expSub(float* x, float sub, int64_t n) {
   return s;
 }
 
+bool unaryFast(int, const float*, float*, int64_t) { return false; }
+
 const SimdOps kOps = {"scalar", MR, NR, 4 * 32, 256, 1024, gemmMicro, gemvT, gemvN,
-                      dot, axpy, scale, maxv, expSub};
+                      dot, axpy, scale, maxv, expSub, unaryFast};
 
 }  // namespace
 
