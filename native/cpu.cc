@@ -10,7 +10,7 @@ namespace ddar {
 namespace {
 
 int detect() {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(DDAR_PORTABLE_ONLY)
   __builtin_cpu_init();
   bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");

@@ -2,7 +2,7 @@
 // found the features. No standard-library headers after the pragma (see simd_avx512.cc).
 #include "simd.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(DDAR_PORTABLE_ONLY)
 #include <immintrin.h>
 
 #pragma GCC push_options

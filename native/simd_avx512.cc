@@ -3,7 +3,7 @@
 // inline library function instantiated here could be merged with the portable copy.
 #include "simd.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(DDAR_PORTABLE_ONLY)
 #include <immintrin.h>
 
 #pragma GCC push_options
