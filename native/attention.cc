@@ -17,7 +17,7 @@ namespace ddar {
 namespace {
 
 constexpr int64_t QB = 64;
-constexpr int64_t KB = 256;
+constexpr int64_t KB = 128;  // small enough that causal masks skip about half the tiles
 constexpr float kNegInf = -INFINITY;
 
 struct Block {

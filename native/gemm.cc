@@ -67,7 +67,9 @@ void packBPanel(const GemmView& g, int64_t p0, int64_t kc, int64_t j0, int64_t n
 void gemmPacked(const GemmView& g) {
   const SimdOps& S = simd();
   ThreadPool& pool = ThreadPool::get();
-  const int mr = S.mr, nr = S.nr, T = pool.threads();
+  // Products under ~64K multiply-adds finish in microseconds: keep them on one thread.
+  const int T = g.m * g.n * g.k < (int64_t{1} << 16) ? 1 : pool.threads();
+  const int mr = S.mr, nr = S.nr;
   const int64_t KC = S.kc, NC = S.nc;
   // MC: a multiple of MR near S.mc, chosen so the m blocks split evenly across threads.
   int64_t mblocksWanted = ceilDiv(g.m, S.mc);
@@ -117,7 +119,7 @@ void gemmPacked(const GemmView& g) {
             }
           }
         }
-      });
+      }, T);
     }
   }
 }
