@@ -8,14 +8,9 @@
 // Letters: B images, 2B rows with CFG, pn side of scale k, V codebook size, Cv codebook dim,
 // C width, HW side of f̂.
 
-import {
-  cfgMix,
-  sampleCategorical,
-  softmaxRows,
-  topKFilter_,
-  topPFilterVar_,
-} from '../../sampling/index.js';
+import { cfgMix } from '../../sampling/index.js';
 import * as T from '../../tensor/index.js';
+import { VarSampler } from './sampler.js';
 import type { VectorQuantizer2 } from './quant.js';
 import type { VAR } from './var.js';
 import type { VQVAE } from './vqvae.js';
@@ -89,7 +84,9 @@ export function argmaxRows(logits: Float32Array, rows: number, V: number): Int32
   return out;
 }
 
-/** Top-k, then VAR's top-p, then one categorical draw per row, on guided logits in place. */
+/** Top-k, then VAR's top-p, then one categorical draw per row of guided logits [rows, V]
+ *  (the picks of src/sampling's topKFilter_ → topPFilterVar_ → softmaxRows →
+ *  sampleCategorical, computed by the fused VarSampler). */
 export function sampleVarTokens(
   logits: Float32Array,
   rows: number,
@@ -97,10 +94,9 @@ export function sampleVarTokens(
   topK: number,
   topP: number,
   rng: T.Rng,
+  sampler: VarSampler = new VarSampler(),
 ): Int32Array {
-  topKFilter_(logits, rows, V, topK);
-  topPFilterVar_(logits, rows, V, topP);
-  return sampleCategorical(softmaxRows(logits, rows, V), rows, V, rng);
+  return sampler.sample(logits, rows, V, topK, topP, rng);
 }
 
 /** Per-scale generation; returns tokens and f̂ (decode with VQVAE.fhatToImg). */
@@ -157,6 +153,7 @@ function generateNoGrad(
     return double(model.tokenInputs(x, lp, cum[k] as number));
   };
 
+  const sampler = new VarSampler();
   let fhat = T.zeros([B, Cv, HW, HW]);
   const seq: T.Tensor[] = [];
   const idxOut: Int32Array[] = [];
@@ -202,10 +199,10 @@ function generateNoGrad(
       const ld = logits.data as Float32Array;
       const w = (cfg * k) / (SN - 1);
       const guided = cfgMix(ld.subarray(0, rows * V), ld.subarray(rows * V, 2 * rows * V), 1 + w);
-      const cfgCopy = opts.onScale ? guided.slice() : guided;
+      const cfgCopy = opts.choose && opts.onScale ? guided.slice() : guided; // VarSampler leaves it as is
       const idx = opts.choose
         ? opts.choose(guided, rows, V, k)
-        : sampleVarTokens(guided, rows, V, topK, topP, opts.rng as T.Rng);
+        : sampler.sample(guided, rows, V, topK, topP, opts.rng as T.Rng);
       const emb = T.embedding(quant.embedding.weight, new T.Tensor(idx, [B, pn * pn])); // [B, pn², Cv]
       seq.push(emb);
       idxOut.push(idx);
