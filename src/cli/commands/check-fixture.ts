@@ -1,0 +1,119 @@
+// ddar check-fixture DIR: recomputes the outputs recorded in a parity fixture folder (see
+// ../shared/fixtures/README.md) and compares them with the official results. The folder's
+// config.json `kind` selects the checker from a small table; each checker rebuilds the model
+// from config.json, loads weights.pt and weights.safetensors, and reports one line per output.
+// Exit status: 0 all pass, 1 any FAIL (or an error), 2 usage / unsupported kind.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+interface CheckLine {
+  readonly name: string;
+  readonly maxErr: number;
+  readonly tol: number;
+  readonly pass: boolean;
+  readonly note?: string;
+}
+
+type Checker = (dir: string) => { readonly lines: readonly CheckLine[] };
+
+/** kind → checker (loaded on demand). Other families add their kinds here. */
+const CHECKERS: Record<string, () => Promise<Checker>> = {
+  llamagen_gpt: async () =>
+    (await import('../../models/llamagen/fixture.js')).checkLlamagenGptFixture,
+  llamagen_vq: async () =>
+    (await import('../../models/llamagen/fixture.js')).checkLlamagenVqFixture,
+};
+
+const HELP = `Usage: ddar check-fixture DIR [--json]
+
+Checks a parity fixture folder (config.json, weights.pt, weights.safetensors, io.safetensors):
+rebuilds the model named by config.json "kind", recomputes every output present in
+io.safetensors and prints, per output, the max abs error, the tolerance and PASS/FAIL.
+Tolerance: integers exact; floats 1e-4 · max(1, max|expected|).
+
+Supported kinds: ${Object.keys(CHECKERS).join(', ')}
+
+Options:
+  --json       one JSON object per line instead of the table
+  -h, --help   show this help
+
+Exit status: 0 all PASS, 1 any FAIL, 2 bad usage or an unsupported kind.`;
+
+function fmtLine(l: CheckLine, width: number): string {
+  const e = Number.isFinite(l.maxErr) ? l.maxErr.toExponential(2) : String(l.maxErr);
+  return `${l.name.padEnd(width)}  ${e.padStart(9)}  ${l.tol.toExponential(1).padStart(7)}  ${l.pass ? 'PASS' : 'FAIL'}${l.note ? `  ${l.note}` : ''}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    console.log(HELP);
+    return 0;
+  }
+  const json = argv.includes('--json');
+  const pos = argv.filter((a) => !a.startsWith('--'));
+  const unknown = argv.filter((a) => a.startsWith('--') && a !== '--json');
+  if (pos.length !== 1 || unknown.length > 0) {
+    console.error(
+      `ddar check-fixture: expected one fixture folder${unknown.length > 0 ? ` (unknown option ${unknown.join(', ')})` : ''}\n\n${HELP}`,
+    );
+    return 2;
+  }
+  const dir = resolve(pos[0] as string);
+  const cfgPath = join(dir, 'config.json');
+  if (!existsSync(cfgPath)) {
+    console.error(
+      `ddar check-fixture: ${cfgPath} not found; DIR must be a fixture folder such as ../shared/fixtures/llamagen_gpt`,
+    );
+    return 2;
+  }
+  let kind: unknown;
+  try {
+    const cfg: unknown = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    kind = typeof cfg === 'object' && cfg !== null && 'kind' in cfg ? cfg.kind : undefined;
+  } catch (e) {
+    console.error(
+      `ddar check-fixture: ${cfgPath} is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+    );
+    return 2;
+  }
+  if (typeof kind !== 'string') {
+    console.error(`ddar check-fixture: ${cfgPath} has no string "kind"`);
+    return 2;
+  }
+  const load = CHECKERS[kind];
+  if (!load) {
+    console.error(
+      `kind ${kind} is not supported yet (supported: ${Object.keys(CHECKERS).join(', ')})`,
+    );
+    return 2;
+  }
+  let lines: readonly CheckLine[];
+  try {
+    lines = (await load())(dir).lines;
+  } catch (e) {
+    console.error(
+      `ddar check-fixture: ${dir} (${kind}): ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return 1;
+  }
+  if (json) {
+    for (const l of lines)
+      console.log(
+        JSON.stringify({ kind, ...l, maxErr: Number.isFinite(l.maxErr) ? l.maxErr : null }),
+      );
+  } else {
+    const width = Math.max(6, ...lines.map((l) => l.name.length));
+    console.log(`${kind}  ${dir}`);
+    console.log(
+      `${'output'.padEnd(width)}  ${'max err'.padStart(9)}  ${'tol'.padStart(7)}  result`,
+    );
+    for (const l of lines) console.log(fmtLine(l, width));
+  }
+  const failed = lines.filter((l) => !l.pass).length;
+  if (!json)
+    console.log(
+      failed === 0 ? `all ${lines.length} checks PASS` : `${failed} of ${lines.length} checks FAIL`,
+    );
+  return failed === 0 ? 0 : 1;
+}
