@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -131,3 +131,33 @@ test('end to end: small random GPT + VQ sample a batch with CFG and write a PNG 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'ddar check-fixture: exit 0 on the llamagen fixtures, 2 for an unsupported kind or a bad folder',
+  { skip: fixtures ? false : 'shared fixtures not found' },
+  async () => {
+    const { run } = await import('../src/cli/commands/check-fixture.js');
+    const log = console.log;
+    const err = console.error;
+    const out: string[] = [];
+    console.log = (s: string) => out.push(s);
+    console.error = (s: string) => out.push(s);
+    try {
+      assert.equal(await run([join(fixtures as string, 'llamagen_gpt')]), 0);
+      assert.equal(await run([join(fixtures as string, 'llamagen_vq')]), 0);
+      const odd = mkdtempSync(join(tmpdir(), 'ddar-kind-'));
+      writeFileSync(join(odd, 'config.json'), JSON.stringify({ kind: 'made_up_kind' }));
+      assert.equal(await run([odd]), 2);
+      rmSync(odd, { recursive: true, force: true });
+      assert.equal(await run([join(tmpdir(), 'no-such-fixture-dir')]), 2);
+    } finally {
+      console.log = log;
+      console.error = err;
+    }
+    assert.ok(
+      out.some((l) => /^kv_logits\s+\S+\s+\S+\s+PASS/.test(l)),
+      out.join('\n'),
+    );
+    assert.ok(out.some((l) => l.startsWith('kind made_up_kind is not supported yet')));
+  },
+);

@@ -17,12 +17,40 @@ interface CheckLine {
 
 type Checker = (dir: string) => { readonly lines: readonly CheckLine[] };
 
+/** VAR-family checkers report `maxAbsErr` rows; adapt them to CheckLine. */
+interface VarRow {
+  readonly name: string;
+  readonly maxAbsErr: number;
+  readonly tol: number;
+  readonly pass: boolean;
+  readonly note?: string;
+}
+const fromRows =
+  (check: (dir: string) => readonly VarRow[]): Checker =>
+  (dir) => ({
+    lines: check(dir).map((r) => ({
+      name: r.name,
+      maxErr: r.maxAbsErr,
+      tol: r.tol,
+      pass: r.pass,
+      ...(r.note !== undefined ? { note: r.note } : {}),
+    })),
+  });
+
 /** kind → checker (loaded on demand). Other families add their kinds here. */
 const CHECKERS: Record<string, () => Promise<Checker>> = {
   llamagen_gpt: async () =>
     (await import('../../models/llamagen/fixture.js')).checkLlamagenGptFixture,
   llamagen_vq: async () =>
     (await import('../../models/llamagen/fixture.js')).checkLlamagenVqFixture,
+  llamagen_dd: async () =>
+    (await import('../../dd/students/llamagen/fixture.js')).checkLlamagenDDFixture,
+  var_vqvae: async () =>
+    fromRows((await import('../../models/var/fixture.js')).checkVarVqvaeFixture),
+  var_teacher: async () =>
+    fromRows((await import('../../models/var/fixture.js')).checkVarTeacherFixture),
+  var_dd: async () =>
+    fromRows((await import('../../dd/students/var/fixture.js')).checkVarDDFixture),
 };
 
 const HELP = `Usage: ddar check-fixture DIR [--json]

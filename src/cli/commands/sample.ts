@@ -232,6 +232,10 @@ async function sampleLlamagen(argv: readonly string[]): Promise<number> {
 /** family → runner. Other families (var, dd, …) add an entry here. */
 const FAMILIES: Record<string, Family> = {
   llamagen: { summary: 'LlamaGen GPT teacher + VQ-16 (class-conditional)', run: sampleLlamagen },
+  var: {
+    summary: 'VAR teacher + multi-scale VQVAE (class-conditional)',
+    run: async (argv) => (await import('./sample-var.js')).sampleVar([...argv]),
+  },
 };
 
 function help(): string {
