@@ -1,12 +1,14 @@
-// conv2d (groups = 1) as im2col + GEMM, in chunks of output rows so the column buffer stays
-// a few MB: out[Cout, P] = W[Cout, Cin·KH·KW] · cols[Cin·KH·KW, P] for each chunk of P output
-// pixels. 1×1 stride-1 unpadded convolutions use x directly. The backward kernels are the two
-// transposed products (dcols = Wᵀ·dy then col2im; dW += dy·colsᵀ).
+// conv2d (groups = 1) as GEMM over the im2col matrix cols[Cin·KH·KW, P] (P = OH·OW output
+// pixels) without materialising it: the GEMM's B-panel packer reads x directly (fused
+// im2col). Forward: out[Cout, P] = W · cols; weight gradient: dW += dy · colsᵀ. The input
+// gradient computes dcols = Wᵀ·dy in chunks of output rows (a few MB) and scatters them back
+// (col2im). 1×1 stride-1 unpadded convolutions use x as B directly.
 #include <algorithm>
 #include <cstring>
 
 #include "kernels.h"
 #include "scratch.h"
+#include "simd.h"
 #include "threadpool.h"
 
 namespace ddar {
@@ -23,30 +25,72 @@ int64_t rowsPerChunk(const ConvArgs& p) {
   return std::max<int64_t>(1, std::min<int64_t>(p.oh, kColsBudget / std::max<int64_t>(1, perRow)));
 }
 
-// cols[(ci, ky, kx), (oy - oy0) * OW + ox] for output rows [oy0, oy1) of one sample.
-void im2col(const float* x, const ConvArgs& p, int64_t oy0, int64_t oy1, float* cols) {
-  const int64_t np = (oy1 - oy0) * p.ow;
-  parallelRange(p.cin, 4, [&](int64_t c0, int64_t c1) {
-    for (int64_t ci = c0; ci < c1; ci++)
-      for (int64_t ky = 0; ky < p.kh; ky++)
-        for (int64_t kx = 0; kx < p.kw; kx++) {
-          float* dst = cols + ((ci * p.kh + ky) * p.kw + kx) * np;
-          const float* xc = x + ci * p.h * p.w;
-          for (int64_t oy = oy0; oy < oy1; oy++) {
-            const int64_t iy = oy * p.strideH - p.padH + ky;
-            float* d = dst + (oy - oy0) * p.ow;
-            if (iy < 0 || iy >= p.h) {
-              std::fill(d, d + p.ow, 0.f);
-              continue;
-            }
-            const float* xr = xc + iy * p.w;
-            for (int64_t ox = 0; ox < p.ow; ox++) {
-              const int64_t ix = ox * p.strideW - p.padW + kx;
-              d[ox] = (ix >= 0 && ix < p.w) ? xr[ix] : 0.f;
-            }
-          }
-        }
-  });
+struct PackCtx {
+  const float* x;  // one sample [Cin, H, W]
+  const ConvArgs* p;
+};
+
+// B = cols (forward): rows q = (ci, ky, kx) in [q0, q0+kc), columns = pixels [j0, j0+ncols).
+void packCols(const void* ctx, int64_t q0, int64_t kc, int64_t j0, int64_t ncols, int nr, float* dst) {
+  const PackCtx& c = *static_cast<const PackCtx*>(ctx);
+  const ConvArgs& p = *c.p;
+  const int64_t kk = p.kh * p.kw;
+  int64_t iy0[64], ix0[64];
+  for (int64_t jj = 0; jj < ncols; jj++) {
+    const int64_t j = j0 + jj, oy = j / p.ow, ox = j % p.ow;
+    iy0[jj] = oy * p.strideH - p.padH;
+    ix0[jj] = ox * p.strideW - p.padW;
+  }
+  const bool oneRow = ncols > 0 && j0 / p.ow == (j0 + ncols - 1) / p.ow && p.strideW == 1;
+  for (int64_t r = 0; r < kc; r++) {
+    const int64_t q = q0 + r, ci = q / kk, ky = (q % kk) / p.kw, kx = q % p.kw;
+    const float* xc = c.x + ci * p.h * p.w;
+    float* d = dst + r * nr;
+    if (oneRow) {  // one output row, stride 1: a contiguous run of one input row
+      const int64_t iy = iy0[0] + ky;
+      if (iy < 0 || iy >= p.h) {
+        std::fill(d, d + ncols, 0.f);
+      } else {
+        const float* xr = xc + iy * p.w;
+        const int64_t ix = ix0[0] + kx;
+        const int64_t lo = std::max<int64_t>(0, -ix), hi = std::min<int64_t>(ncols, p.w - ix);
+        for (int64_t jj = 0; jj < std::min(lo, ncols); jj++) d[jj] = 0.f;
+        for (int64_t jj = lo; jj < hi; jj++) d[jj] = xr[ix + jj];
+        for (int64_t jj = std::max(hi, lo); jj < ncols; jj++) d[jj] = 0.f;
+      }
+    } else {
+      for (int64_t jj = 0; jj < ncols; jj++) {
+        const int64_t iy = iy0[jj] + ky, ix = ix0[jj] + kx;
+        d[jj] = (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) ? xc[iy * p.w + ix] : 0.f;
+      }
+    }
+    for (int64_t jj = ncols; jj < nr; jj++) d[jj] = 0.f;
+  }
+}
+
+// B = colsᵀ (weight gradient): rows = pixels [p0, p0+kc), columns q = (ci, ky, kx) [j0, j0+ncols).
+void packColsT(const void* ctx, int64_t p0, int64_t kc, int64_t j0, int64_t ncols, int nr, float* dst) {
+  const PackCtx& c = *static_cast<const PackCtx*>(ctx);
+  const ConvArgs& p = *c.p;
+  const int64_t kk = p.kh * p.kw;
+  int64_t off[64], dy[64], dx[64];
+  for (int64_t jj = 0; jj < ncols; jj++) {
+    const int64_t q = j0 + jj;
+    off[jj] = (q / kk) * p.h * p.w;
+    dy[jj] = (q % kk) / p.kw - p.padH;
+    dx[jj] = q % p.kw - p.padW;
+  }
+  int64_t oy = p0 / p.ow, ox = p0 % p.ow;
+  for (int64_t r = 0; r < kc; r++) {
+    float* d = dst + r * nr;
+    const int64_t iyb = oy * p.strideH, ixb = ox * p.strideW;
+    for (int64_t jj = 0; jj < ncols; jj++) {
+      const int64_t iy = iyb + dy[jj], ix = ixb + dx[jj];
+      d[jj] = (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) ? c.x[off[jj] + iy * p.w + ix] : 0.f;
+    }
+    for (int64_t jj = ncols; jj < nr; jj++) d[jj] = 0.f;
+    if (++ox == p.ow) ox = 0, oy++;
+  }
 }
 
 // dx (one sample) += col2im(dcols) for output rows [oy0, oy1).
@@ -74,22 +118,49 @@ void col2im(const float* cols, const ConvArgs& p, int64_t oy0, int64_t oy1, floa
 
 }  // namespace
 
+// Few output channels, stride 1 (e.g. the decoder's conv_out to RGB): packing would cost more
+// than the product, so accumulate shifted input rows directly, output rows split over threads.
+void conv2dDirect(const float* x, const float* w, float* out, const ConvArgs& p) {
+  const SimdOps& S = simd();
+  const int64_t P = p.oh * p.ow;
+  parallelRange(p.n * p.oh, 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t b = r / p.oh, oy = r % p.oh;
+      for (int64_t co = 0; co < p.cout; co++) std::fill(out + (b * p.cout + co) * P + oy * p.ow, out + (b * p.cout + co) * P + (oy + 1) * p.ow, 0.f);
+      for (int64_t ci = 0; ci < p.cin; ci++)
+        for (int64_t ky = 0; ky < p.kh; ky++) {
+          const int64_t iy = oy - p.padH + ky;
+          if (iy < 0 || iy >= p.h) continue;
+          const float* xr = x + ((b * p.cin + ci) * p.h + iy) * p.w;
+          for (int64_t kx = 0; kx < p.kw; kx++) {
+            const int64_t shift = kx - p.padW;  // ix = ox + shift
+            const int64_t lo = std::max<int64_t>(0, -shift), hi = std::min<int64_t>(p.ow, p.w - shift);
+            if (hi <= lo) continue;
+            for (int64_t co = 0; co < p.cout; co++) {
+              const float wv = w[((co * p.cin + ci) * p.kh + ky) * p.kw + kx];
+              S.axpy(out + (b * p.cout + co) * P + oy * p.ow + lo, wv, xr + lo + shift, hi - lo);
+            }
+          }
+        }
+    }
+  });
+}
+
 void conv2d(const float* x, const float* w, const float* bias, float* out, const ConvArgs& p) {
   const int64_t ckk = p.cin * p.kh * p.kw, P = p.oh * p.ow;
-  const bool pointwise = isPointwise(p);
-  const int64_t rows = pointwise ? p.oh : rowsPerChunk(p);
-  float* cols = pointwise ? nullptr : scratch(kWork0).get(static_cast<size_t>(ckk * rows * p.ow));
+  const bool direct = p.cout <= 8 && p.strideH == 1 && p.strideW == 1 && !isPointwise(p);
+  if (direct) conv2dDirect(x, w, out, p);
   for (int64_t b = 0; b < p.n; b++) {
     const float* xb = x + b * p.cin * p.h * p.w;
     float* ob = out + b * p.cout * P;
-    for (int64_t oy0 = 0; oy0 < p.oh; oy0 += rows) {
-      const int64_t oy1 = std::min(p.oh, oy0 + rows), np = (oy1 - oy0) * p.ow;
-      if (!pointwise) im2col(xb, p, oy0, oy1, cols);
+    PackCtx ctx{xb, &p};
+    if (!direct) {
       GemmView g{};
-      g.m = p.cout, g.n = np, g.k = ckk;
+      g.m = p.cout, g.n = P, g.k = ckk;
       g.a = w, g.rsA = ckk, g.csA = 1;
-      g.b = pointwise ? xb + oy0 * p.ow : cols, g.rsB = pointwise ? P : np, g.csB = 1;
-      g.c = ob + oy0 * p.ow, g.ldc = P, g.accumulate = false;
+      g.b = xb, g.rsB = P, g.csB = 1;  // read directly when pointwise
+      if (!isPointwise(p)) g.packB = packCols, g.packCtx = &ctx;
+      g.c = ob, g.ldc = P, g.accumulate = false;
       gemm(g);
     }
     if (bias)
@@ -125,23 +196,17 @@ void conv2dGradInput(const float* dy, const float* w, float* dx, const ConvArgs&
 
 void conv2dGradWeight(const float* x, const float* dy, float* dw, const ConvArgs& p) {
   const int64_t ckk = p.cin * p.kh * p.kw, P = p.oh * p.ow;
-  const bool pointwise = isPointwise(p);
-  const int64_t rows = pointwise ? p.oh : rowsPerChunk(p);
   std::memset(dw, 0, sizeof(float) * p.cout * ckk);
-  float* cols = pointwise ? nullptr : scratch(kWork0).get(static_cast<size_t>(ckk * rows * p.ow));
   for (int64_t b = 0; b < p.n; b++) {
     const float* xb = x + b * p.cin * p.h * p.w;
-    const float* dyb = dy + b * p.cout * P;
-    for (int64_t oy0 = 0; oy0 < p.oh; oy0 += rows) {
-      const int64_t oy1 = std::min(p.oh, oy0 + rows), np = (oy1 - oy0) * p.ow;
-      if (!pointwise) im2col(xb, p, oy0, oy1, cols);
-      GemmView g{};  // dW[cout, ckk] += dy[:, chunk] · colsᵀ
-      g.m = p.cout, g.n = ckk, g.k = np;
-      g.a = dyb + oy0 * p.ow, g.rsA = P, g.csA = 1;
-      g.b = pointwise ? xb + oy0 * p.ow : cols, g.rsB = 1, g.csB = pointwise ? P : np;
-      g.c = dw, g.ldc = ckk, g.accumulate = true;
-      gemm(g);
-    }
+    PackCtx ctx{xb, &p};
+    GemmView g{};  // dW[cout, ckk] += dy[cout, P] · colsᵀ[P, ckk]
+    g.m = p.cout, g.n = ckk, g.k = P;
+    g.a = dy + b * p.cout * P, g.rsA = P, g.csA = 1;
+    g.b = xb, g.rsB = 1, g.csB = P;  // read directly when pointwise
+    if (!isPointwise(p)) g.packB = packColsT, g.packCtx = &ctx;
+    g.c = dw, g.ldc = ckk, g.accumulate = true;
+    gemm(g);
   }
 }
 

@@ -89,7 +89,12 @@ void gemmPacked(const GemmView& g) {
       const int64_t packTasks = (kc * nc >= 32768 && T > 1) ? std::min<int64_t>(npanels, 4 * T) : 1;
       pool.run(packTasks, [&](int64_t t, int) {
         int64_t b = npanels * t / packTasks, e = npanels * (t + 1) / packTasks;
-        for (int64_t q = b; q < e; q++) packBPanel(g, pc, kc, jc, nc, q, nr, bp + q * kc * nr);
+        for (int64_t q = b; q < e; q++) {
+          if (g.packB)
+            g.packB(g.packCtx, pc, kc, jc + q * nr, std::min<int64_t>(nr, nc - q * nr), nr, bp + q * kc * nr);
+          else
+            packBPanel(g, pc, kc, jc, nc, q, nr, bp + q * kc * nr);
+        }
       });
       std::fill(lastBlock, lastBlock + 256, -1);
       pool.run(mblocks * jsplit, [&](int64_t t, int thread) {
@@ -158,7 +163,7 @@ void gemm(const GemmView& g) {
       for (int64_t i = 0; i < g.m; i++) std::fill(g.c + i * g.ldc, g.c + i * g.ldc + g.n, 0.f);
     return;
   }
-  if (g.m <= kSkinnyRows && (g.rsB == 1 || g.csB == 1)) {
+  if (g.m <= kSkinnyRows && !g.packB && (g.rsB == 1 || g.csB == 1)) {
     gemmSkinny(g);
     return;
   }

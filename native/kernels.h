@@ -15,6 +15,11 @@ struct GemmView {
   float* c;
   int64_t ldc;
   bool accumulate;
+  // When set, B is virtual: packB writes rows [p0, p0+kc) × columns [j0, j0+ncols) of B into
+  // dst (kc rows of nr floats, columns ≥ ncols zeroed), e.g. im2col fused into GEMM packing.
+  void (*packB)(const void* ctx, int64_t p0, int64_t kc, int64_t j0, int64_t ncols, int nr,
+                float* dst) = nullptr;
+  const void* packCtx = nullptr;
 };
 void gemm(const GemmView& g);
 

@@ -318,7 +318,8 @@ describe('native vs ts: conv2d', { skip }, () => {
     n, cin, h, w, cout, kh, kw, strideH: s, strideW: s, padH: pad, padW: pad,
     oh: Math.floor((h + 2 * pad - kh) / s) + 1, ow: Math.floor((w + 2 * pad - kw) / s) + 1,
   });
-  const cases = [conv(2, 3, 9, 7, 5, 3, 3, 1, 1), conv(1, 4, 8, 8, 6, 3, 3, 2, 0), conv(2, 7, 5, 6, 3, 1, 1, 1, 0), conv(1, 2, 9, 9, 33, 4, 4, 2, 1), conv(1, 1, 3, 3, 1, 3, 3, 1, 0)];
+  const cases = [conv(2, 3, 9, 7, 5, 3, 3, 1, 1), conv(1, 4, 8, 8, 6, 3, 3, 2, 0), conv(2, 7, 5, 6, 3, 1, 1, 1, 0), conv(1, 2, 9, 9, 33, 4, 4, 2, 1), conv(1, 1, 3, 3, 1, 3, 3, 1, 0),
+    conv(2, 3, 9, 37, 12, 3, 3, 1, 1), conv(1, 5, 6, 64, 10, 3, 3, 1, 1), conv(1, 3, 5, 5, 2, 3, 3, 1, 2)];
   for (const p of cases) {
     const name = `x[${p.n},${p.cin},${p.h},${p.w}] w[${p.cout},${p.cin},${p.kh},${p.kw}] s${p.strideH} p${p.padH}`;
     test(`forward and both backward kernels: ${name}`, () => {
