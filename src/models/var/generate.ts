@@ -143,7 +143,7 @@ function generateNoGrad(
   const both = new Int32Array(2 * B);
   both.set(labels);
   both.set(uncond, B);
-  const cond = model.classCond(both); // [2B, C]
+  const cond = model.conditioning(model.classCond(both)); // [2B, C] and its modulations
   const lp = model.lvlPos(); // [1, L, C]
   const double = (t: T.Tensor): T.Tensor => T.concat([t, t], 0);
   /** word_embed(map) + lvlPos for scale k: map [B, Cv, pn, pn] → [2B, pn², C]. */
@@ -157,7 +157,7 @@ function generateNoGrad(
   let fhat = T.zeros([B, Cv, HW, HW]);
   const seq: T.Tensor[] = [];
   const idxOut: Int32Array[] = [];
-  let input = model.startTokens(cond, lp); // [2B, first_l, C]
+  let input = model.startTokens(cond.cond, lp); // [2B, first_l, C]
   let prefixLogits: T.Tensor | null = null;
   model.startCache(2 * B, cum[endPoint] as number);
   try {

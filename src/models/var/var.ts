@@ -214,6 +214,14 @@ export class AdaLNBeforeHead extends Module {
   }
 }
 
+/** Class conditioning of one batch: the raw class embeddings [B, C], the six modulation vectors
+ *  of every block (each [B, 1, C]) and the head's (scale, shift). */
+export interface VarConditioning {
+  readonly cond: T.Tensor;
+  readonly blocks: readonly (readonly T.Tensor[])[];
+  readonly head: readonly [T.Tensor, T.Tensor];
+}
+
 /** The VAR teacher. Inference helpers run under T.noGrad in generate.ts. */
 export class VAR extends Module {
   word_embed: Linear; // [C, Cv]
@@ -299,19 +307,32 @@ export class VAR extends Module {
     return s ? s[1].forward(s[0].forward(cond)) : cond;
   }
 
-  /** Runs every block: x [B, l, C] → [B, l, C]. */
-  runBlocks(x: T.Tensor, cond: T.Tensor, mode: AttnMode): T.Tensor {
+  /** The AdaLN modulations of every block and of the head for cond [B, C]. They depend only on
+   *  the class, so a sampler computes them once and reuses them at every scale. */
+  conditioning(cond: T.Tensor): VarConditioning {
     const bc = this.blockCond(cond);
+    const [silu, lin] = this.head_nm.ada_lin;
+    const m = lin.forward(silu.forward(cond)); // [B, 2C]
+    return {
+      cond,
+      blocks: this.blocks.map((b) => b.modulation(bc)),
+      head: [chunk(m, 0, 2), chunk(m, 1, 2)],
+    };
+  }
+
+  /** Runs every block: x [B, l, C] → [B, l, C]. */
+  runBlocks(x: T.Tensor, c: VarConditioning, mode: AttnMode): T.Tensor {
     let h = x;
-    for (const b of this.blocks) h = b.forward(h, b.modulation(bc), mode);
+    this.blocks.forEach((b, i) => {
+      h = b.forward(h, c.blocks[i] as T.Tensor[], mode);
+    });
     return h;
   }
 
-  /** head(head_nm(h, cond)): h [B, l, C], cond [B, C] → logits [B, l, V]. */
-  getLogits(h: T.Tensor, cond: T.Tensor): T.Tensor {
-    const [silu, lin] = this.head_nm.ada_lin;
-    const m = lin.forward(silu.forward(cond)); // [B, 2C]
-    return this.head.forward(modulate(h, chunk(m, 0, 2), chunk(m, 1, 2), this.config.norm_eps));
+  /** head(head_nm(h, cond)): h [B, l, C] → logits [B, l, V]. */
+  getLogits(h: T.Tensor, c: VarConditioning): T.Tensor {
+    const [scale, shift] = c.head;
+    return this.head.forward(modulate(h, scale, shift, this.config.norm_eps));
   }
 
   /** Teacher forcing (VAR.forward with cond_drop_rate applied by the caller): labels [B],
@@ -333,7 +354,8 @@ export class VAR extends Module {
     const cond = this.classCond(labels);
     const lp = this.lvlPos();
     const h0 = T.concat([this.startTokens(cond, lp), this.tokenInputs(x, lp, this.firstL)], 1);
-    return this.getLogits(this.runBlocks(h0, cond, { kind: 'levels', level }), cond);
+    const c = this.conditioning(cond);
+    return this.getLogits(this.runBlocks(h0, c, { kind: 'levels', level }), c);
   }
 
   /** Gives every block an empty KV cache for `rows` sequences of up to `cap` tokens. */

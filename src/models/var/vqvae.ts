@@ -99,8 +99,24 @@ export class Upsample2x extends Module {
 
   /** x [B, C, H, W] → [B, C, 2H, 2W] */
   forward(x: T.Tensor): T.Tensor {
-    const [, , H, W] = x.shape as [number, number, number, number];
-    return this.conv.forward(T.resize2d(x, 2 * H, 2 * W, 'nearest'));
+    const [B, C, H, W] = x.shape as [number, number, number, number];
+    if (x.requiresGrad && T.isGradEnabled())
+      return this.conv.forward(T.resize2d(x, 2 * H, 2 * W, 'nearest'));
+    // Inference: copy each pixel into a 2×2 block directly (resize2d would run two matmuls).
+    const out = new Float32Array(B * C * 4 * H * W);
+    const xd = x.data;
+    const W2 = 2 * W;
+    for (let p = 0; p < B * C * H; p++) {
+      const src = p * W;
+      const dst = 2 * p * W2;
+      for (let j = 0; j < W; j++) {
+        const v = xd[src + j] as number;
+        out[dst + 2 * j] = v;
+        out[dst + 2 * j + 1] = v;
+      }
+      out.copyWithin(dst + W2, dst, dst + W2);
+    }
+    return this.conv.forward(new T.Tensor(out, [B, C, 2 * H, 2 * W]));
   }
 }
 
