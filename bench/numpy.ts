@@ -41,7 +41,8 @@ export function numpyGemmGflops(shapes: readonly NumpyGemm[], reps: number): num
   if (r.status !== 0 || typeof r.stdout !== 'string') return null;
   try {
     const v: unknown = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
-    if (!Array.isArray(v) || v.length !== shapes.length || !v.every((x) => typeof x === 'number')) return null;
+    if (!Array.isArray(v) || v.length !== shapes.length || !v.every((x) => typeof x === 'number'))
+      return null;
     return v.map((x) => Number(x));
   } catch {
     return null;

@@ -5,9 +5,20 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import type { AttentionParams, Backend, Conv2dParams, F, MatmulParams } from '../src/backend/kernels.js';
+import type {
+  AttentionParams,
+  Backend,
+  Conv2dParams,
+  F,
+  MatmulParams,
+} from '../src/backend/kernels.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/backend/kernels.js';
-import { loadNativeBackend, nativeInfo, setNativeSimd, type SimdLevel } from '../src/backend/native/index.js';
+import {
+  loadNativeBackend,
+  nativeInfo,
+  setNativeSimd,
+  type SimdLevel,
+} from '../src/backend/native/index.js';
 import { referenceBackend } from '../src/backend/registry.js';
 
 const native: Backend | null = loadNativeBackend();
@@ -34,7 +45,13 @@ function rand(n: number, lo = -1, hi = 1): Float32Array {
 }
 
 /** Asserts |got − want| ≤ atol + rtol·|want| everywhere (equal infinities and NaNs pass). */
-function close(what: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol = 0): void {
+function close(
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  atol: number,
+  rtol = 0,
+): void {
   assert.equal(got.length, want.length, `${what}: length`);
   let worst = 0;
   let wi = -1;
@@ -47,7 +64,10 @@ function close(what: string, got: ArrayLike<number>, want: ArrayLike<number>, at
     const ratio = Number.isNaN(err) ? Infinity : err / (atol + rtol * Math.abs(w));
     if (ratio > worst) [worst, wi, werr] = [ratio, i, err];
   }
-  assert.ok(worst <= 1, `${what}: max error ${werr} at index ${wi} (got ${got[wi]}, want ${want[wi]}; atol ${atol}, rtol ${rtol})`);
+  assert.ok(
+    worst <= 1,
+    `${what}: max error ${werr} at index ${wi} (got ${got[wi]}, want ${want[wi]}; atol ${atol}, rtol ${rtol})`,
+  );
 }
 
 function nat(): Backend {
@@ -56,7 +76,9 @@ function nat(): Backend {
 }
 
 const levels: SimdLevel[] = (['scalar', 'avx2', 'avx512'] as const).filter(
-  (l) => info.cpuSimd !== null && ['scalar', 'avx2', 'avx512'].indexOf(l) <= ['scalar', 'avx2', 'avx512'].indexOf(info.cpuSimd),
+  (l) =>
+    info.cpuSimd !== null &&
+    ['scalar', 'avx2', 'avx512'].indexOf(l) <= ['scalar', 'avx2', 'avx512'].indexOf(info.cpuSimd),
 );
 after(() => {
   if (info.simd) setNativeSimd(info.simd);
@@ -64,7 +86,15 @@ after(() => {
 
 describe('native vs ts: matmul', { skip }, () => {
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [7, 33, 257], [257, 7, 33], [33, 257, 7], [1, 300, 129], [16, 65, 31], [17, 19, 300], [130, 70, 400], [3, 1000, 5],
+    [1, 1, 1],
+    [7, 33, 257],
+    [257, 7, 33],
+    [33, 257, 7],
+    [1, 300, 129],
+    [16, 65, 31],
+    [17, 19, 300],
+    [130, 70, 400],
+    [3, 1000, 5],
   ];
   for (const level of levels) {
     test(`shapes × transposes × accumulate (${level})`, () => {
@@ -73,7 +103,17 @@ describe('native vs ts: matmul', { skip }, () => {
         for (const transA of [false, true])
           for (const transB of [false, true])
             for (const accumulate of [false, true]) {
-              const p: MatmulParams = { batch: 1, m, n, k, transA, transB, strideA: 0, strideB: 0, accumulate };
+              const p: MatmulParams = {
+                batch: 1,
+                m,
+                n,
+                k,
+                transA,
+                transB,
+                strideA: 0,
+                strideB: 0,
+                accumulate,
+              };
               const a = rand(m * k);
               const b = rand(k * n);
               const init = rand(m * n);
@@ -81,14 +121,33 @@ describe('native vs ts: matmul', { skip }, () => {
               const want = init.slice();
               nat().matmul(a, b, got, p);
               ref.matmul(a, b, want, p);
-              close(`matmul ${m}x${n}x${k} tA=${transA} tB=${transB} acc=${accumulate}`, got, want, 3e-6 * (k + 4));
+              close(
+                `matmul ${m}x${n}x${k} tA=${transA} tB=${transB} acc=${accumulate}`,
+                got,
+                want,
+                3e-6 * (k + 4),
+              );
             }
       if (info.simd) setNativeSimd(info.simd);
     });
   }
   test('batched with a broadcast operand (strideB = 0) and many small products', () => {
-    for (const [batch, m, n, k, sa, sb] of [[3, 9, 17, 33, 9 * 33, 0], [40, 5, 6, 7, 35, 42], [2, 70, 40, 300, 0, 300 * 40]] as const) {
-      const p: MatmulParams = { batch, m, n, k, transA: false, transB: true, strideA: sa, strideB: sb, accumulate: false };
+    for (const [batch, m, n, k, sa, sb] of [
+      [3, 9, 17, 33, 9 * 33, 0],
+      [40, 5, 6, 7, 35, 42],
+      [2, 70, 40, 300, 0, 300 * 40],
+    ] as const) {
+      const p: MatmulParams = {
+        batch,
+        m,
+        n,
+        k,
+        transA: false,
+        transB: true,
+        strideA: sa,
+        strideB: sb,
+        accumulate: false,
+      };
       const a = rand(Math.max(1, (batch - 1) * sa + m * k));
       const b = rand(Math.max(1, (batch - 1) * sb + n * k));
       const got = new Float32Array(batch * m * n);
@@ -99,7 +158,17 @@ describe('native vs ts: matmul', { skip }, () => {
     }
   });
   test('float64 is forwarded to the reference; short arrays throw an error naming the op', () => {
-    const p: MatmulParams = { batch: 1, m: 3, n: 4, k: 5, transA: false, transB: false, strideA: 0, strideB: 0, accumulate: false };
+    const p: MatmulParams = {
+      batch: 1,
+      m: 3,
+      n: 4,
+      k: 5,
+      transA: false,
+      transB: false,
+      strideA: 0,
+      strideB: 0,
+      accumulate: false,
+    };
     const a = Float64Array.from(rand(15));
     const b = Float64Array.from(rand(20));
     const got = new Float64Array(12);
@@ -107,20 +176,106 @@ describe('native vs ts: matmul', { skip }, () => {
     nat().matmul(a, b, got, p);
     ref.matmul(a, b, want, p);
     assert.deepEqual(got, want);
-    assert.throws(() => nat().matmul(rand(14), rand(20), new Float32Array(12), p), /\[matmul\] a: expected at least 15/);
+    assert.throws(
+      () => nat().matmul(rand(14), rand(20), new Float32Array(12), p),
+      /\[matmul\] a: expected at least 15/,
+    );
   });
 });
 
 function attnCases(): { name: string; p: AttentionParams }[] {
   const base = { biasStrideB: 0, biasStrideH: 0, bias: null, qLevel: null, kLevel: null } as const;
   const pos = (n: number, off = 0): Int32Array => Int32Array.from({ length: n }, (_, i) => i + off);
-  const scales = Int32Array.from({ length: 41 }, (_, i) => (i < 1 ? 0 : i < 5 ? 1 : i < 14 ? 2 : 3));
+  const scales = Int32Array.from({ length: 41 }, (_, i) =>
+    i < 1 ? 0 : i < 5 ? 1 : i < 14 ? 2 : 3,
+  );
   return [
-    { name: 'plain GQA kvCap', p: { ...base, batch: 2, heads: 4, kvHeads: 2, lq: 7, lk: 33, kvCap: 40, dim: 16, dimV: 8, scale: 0.25 } },
-    { name: 'causal, blocks', p: { ...base, batch: 1, heads: 2, kvHeads: 2, lq: 130, lk: 300, kvCap: 300, dim: 33, dimV: 17, scale: 0.17, qLevel: pos(130, 170), kLevel: pos(300) } },
-    { name: 'decode step', p: { ...base, batch: 2, heads: 3, kvHeads: 3, lq: 1, lk: 257, kvCap: 300, dim: 64, dimV: 64, scale: 0.125, qLevel: pos(1, 256), kLevel: pos(257) } },
-    { name: 'VAR block-causal + bias', p: { ...base, batch: 2, heads: 2, kvHeads: 1, lq: 41, lk: 41, kvCap: 41, dim: 8, dimV: 8, scale: 0.3, qLevel: scales, kLevel: scales, bias: rand(2 * 41 * 41), biasStrideB: 0, biasStrideH: 41 * 41 } },
-    { name: 'fully masked rows', p: { ...base, batch: 1, heads: 1, kvHeads: 1, lq: 5, lk: 9, kvCap: 9, dim: 4, dimV: 3, scale: 1, qLevel: Int32Array.from([-1, 0, 3, -5, 8]), kLevel: pos(9) } },
+    {
+      name: 'plain GQA kvCap',
+      p: {
+        ...base,
+        batch: 2,
+        heads: 4,
+        kvHeads: 2,
+        lq: 7,
+        lk: 33,
+        kvCap: 40,
+        dim: 16,
+        dimV: 8,
+        scale: 0.25,
+      },
+    },
+    {
+      name: 'causal, blocks',
+      p: {
+        ...base,
+        batch: 1,
+        heads: 2,
+        kvHeads: 2,
+        lq: 130,
+        lk: 300,
+        kvCap: 300,
+        dim: 33,
+        dimV: 17,
+        scale: 0.17,
+        qLevel: pos(130, 170),
+        kLevel: pos(300),
+      },
+    },
+    {
+      name: 'decode step',
+      p: {
+        ...base,
+        batch: 2,
+        heads: 3,
+        kvHeads: 3,
+        lq: 1,
+        lk: 257,
+        kvCap: 300,
+        dim: 64,
+        dimV: 64,
+        scale: 0.125,
+        qLevel: pos(1, 256),
+        kLevel: pos(257),
+      },
+    },
+    {
+      name: 'VAR block-causal + bias',
+      p: {
+        ...base,
+        batch: 2,
+        heads: 2,
+        kvHeads: 1,
+        lq: 41,
+        lk: 41,
+        kvCap: 41,
+        dim: 8,
+        dimV: 8,
+        scale: 0.3,
+        qLevel: scales,
+        kLevel: scales,
+        bias: rand(2 * 41 * 41),
+        biasStrideB: 0,
+        biasStrideH: 41 * 41,
+      },
+    },
+    {
+      name: 'fully masked rows',
+      p: {
+        ...base,
+        batch: 1,
+        heads: 1,
+        kvHeads: 1,
+        lq: 5,
+        lk: 9,
+        kvCap: 9,
+        dim: 4,
+        dimV: 3,
+        scale: 1,
+        qLevel: Int32Array.from([-1, 0, 3, -5, 8]),
+        kLevel: pos(9),
+      },
+    },
   ];
 }
 
@@ -143,8 +298,12 @@ describe('native vs ts: attention', { skip }, () => {
       const lse = new Float32Array(nOut);
       ref.sdpa(q, k, v, out, lse, p);
       const dout = rand(nOut * p.dimV);
-      const mk = (): F[] => [new Float32Array(nOut * p.dim), new Float32Array(p.batch * p.kvHeads * p.lk * p.dim),
-        new Float32Array(p.batch * p.kvHeads * p.lk * p.dimV), new Float32Array(nOut * p.lk)];
+      const mk = (): F[] => [
+        new Float32Array(nOut * p.dim),
+        new Float32Array(p.batch * p.kvHeads * p.lk * p.dim),
+        new Float32Array(p.batch * p.kvHeads * p.lk * p.dimV),
+        new Float32Array(nOut * p.lk),
+      ];
       const [dq1, dk1, dv1, db1] = mk() as [F, F, F, F];
       const [dq2, dk2, dv2, db2] = mk() as [F, F, F, F];
       nat().sdpaBackward(q, k, v, out, lse, dout, dq1, dk1, dv1, db1, p);
@@ -158,11 +317,17 @@ describe('native vs ts: attention', { skip }, () => {
 });
 
 describe('native vs ts: rows (softmax, norms, rope)', { skip }, () => {
-  const sizes: [number, number][] = [[1, 1], [7, 33], [3, 257], [5, 1000], [300, 7]];
+  const sizes: [number, number][] = [
+    [1, 1],
+    [7, 33],
+    [3, 257],
+    [5, 1000],
+    [300, 7],
+  ];
   test('softmax, logSoftmax, crossEntropy', () => {
     for (const [rows, n] of sizes) {
       const x = rand(rows * n, -8, 8);
-      if (rows > 2) x.fill(-Infinity, n, 2 * n);  // a fully masked row
+      if (rows > 2) x.fill(-Infinity, n, 2 * n); // a fully masked row
       for (const kname of ['softmax', 'logSoftmax'] as const) {
         const [a, b] = [new Float32Array(rows * n), new Float32Array(rows * n)];
         nat()[kname](x, a, rows, n);
@@ -171,7 +336,12 @@ describe('native vs ts: rows (softmax, norms, rope)', { skip }, () => {
       }
       const logits = rand(rows * n, -8, 8);
       const t = Int32Array.from({ length: rows }, (_, i) => (i === 1 ? -100 : (i * 7919) % n));
-      const [l1, l2, s1, s2] = [rows, rows, rows, rows].map((r) => new Float32Array(r)) as [F, F, F, F];
+      const [l1, l2, s1, s2] = [rows, rows, rows, rows].map((r) => new Float32Array(r)) as [
+        F,
+        F,
+        F,
+        F,
+      ];
       nat().crossEntropy(logits, t, -100, l1, s1, rows, n);
       ref.crossEntropy(logits, t, -100, l2, s2, rows, n);
       close(`crossEntropy loss ${rows}x${n}`, l1, l2, 2e-6, 2e-6);
@@ -184,7 +354,8 @@ describe('native vs ts: rows (softmax, norms, rope)', { skip }, () => {
         const x = rand(rows * n, -3, 5);
         const w = affine ? rand(n) : null;
         const b = affine ? rand(n) : null;
-        const o = () => [new Float32Array(rows * n), new Float32Array(rows), new Float32Array(rows)] as const;
+        const o = () =>
+          [new Float32Array(rows * n), new Float32Array(rows), new Float32Array(rows)] as const;
         const [o1, m1, r1] = o();
         const [o2, m2, r2] = o();
         nat().rmsNorm(x, w, 1e-5, o1, r1, rows, n);
@@ -199,7 +370,11 @@ describe('native vs ts: rows (softmax, norms, rope)', { skip }, () => {
       }
   });
   test('groupNorm', () => {
-    for (const [n, c, g, s] of [[2, 6, 3, 7], [1, 32, 8, 257], [3, 4, 1, 1]] as const) {
+    for (const [n, c, g, s] of [
+      [2, 6, 3, 7],
+      [1, 32, 8, 257],
+      [3, 4, 1, 1],
+    ] as const) {
       const x = rand(n * c * s, -2, 4);
       const [w, b] = [rand(c), rand(c)];
       const [o1, o2] = [new Float32Array(n * c * s), new Float32Array(n * c * s)];
@@ -212,7 +387,11 @@ describe('native vs ts: rows (softmax, norms, rope)', { skip }, () => {
     }
   });
   test('rope forward and inverse', () => {
-    for (const [batch, seq, heads, dim] of [[2, 7, 3, 8], [1, 33, 12, 64], [1, 1, 1, 2]] as const)
+    for (const [batch, seq, heads, dim] of [
+      [2, 7, 3, 8],
+      [1, 33, 12, 64],
+      [1, 1, 1, 2],
+    ] as const)
       for (const inverse of [false, true]) {
         const x = rand(batch * seq * heads * dim);
         const table = rand(seq * dim);
@@ -247,7 +426,7 @@ describe('native vs ts: elementwise, reductions, layout', { skip }, () => {
       { shape: [300, 257], as: [257, 1], bs: [0, 1], la: 300 * 257, lb: 257 },
       { shape: [5, 7], as: [7, 1], bs: [0, 0], la: 35, lb: 1 },
       { shape: [3, 4, 5], as: [5, 0, 1], bs: [0, 1, 0], la: 15, lb: 4 },
-      { shape: [4, 6], as: [1, 4], bs: [6, 1], la: 28, lb: 24 },  // a read transposed
+      { shape: [4, 6], as: [1, 4], bs: [6, 1], la: 28, lb: 24 }, // a read transposed
       { shape: [], as: [], bs: [], la: 1, lb: 1 },
     ];
     for (const op of BINARY_OPS)
@@ -273,7 +452,13 @@ describe('native vs ts: elementwise, reductions, layout', { skip }, () => {
     close('where', o1, o2, 0);
   });
   test('reduce and argmax over the middle axis', () => {
-    for (const [outer, n, inner] of [[1, 1, 1], [7, 33, 1], [3, 257, 5], [2, 1000, 1], [1, 40000, 1]] as const) {
+    for (const [outer, n, inner] of [
+      [1, 1, 1],
+      [7, 33, 1],
+      [3, 257, 5],
+      [2, 1000, 1],
+      [1, 40000, 1],
+    ] as const) {
       const x = rand(outer * n * inner, -4, 4);
       for (const op of ['sum', 'max', 'min'] as const) {
         const [a, b] = [new Float32Array(outer * inner), new Float32Array(outer * inner)];
@@ -288,7 +473,21 @@ describe('native vs ts: elementwise, reductions, layout', { skip }, () => {
     }
   });
   test('permute, gather, scatterAdd', () => {
-    const perms: [number[], number[]][] = [[[2, 3, 4], [2, 0, 1]], [[5, 7, 3, 2], [0, 2, 1, 3]], [[33], [0]], [[4, 1, 6], [1, 2, 0]]];
+    const perms: [number[], number[]][] = [
+      [
+        [2, 3, 4],
+        [2, 0, 1],
+      ],
+      [
+        [5, 7, 3, 2],
+        [0, 2, 1, 3],
+      ],
+      [[33], [0]],
+      [
+        [4, 1, 6],
+        [1, 2, 0],
+      ],
+    ];
     for (const [shape, perm] of perms) {
       const n = shape.reduce((x, y) => x * y, 1);
       const x = rand(n);
@@ -297,7 +496,11 @@ describe('native vs ts: elementwise, reductions, layout', { skip }, () => {
       ref.permute(x, shape, perm, b);
       close(`permute [${shape}] by [${perm}]`, a, b, 0);
     }
-    for (const [outer, len, inner] of [[1, 10, 7], [3, 5, 1], [2, 9, 33]] as const) {
+    for (const [outer, len, inner] of [
+      [1, 10, 7],
+      [3, 5, 1],
+      [2, 9, 33],
+    ] as const) {
       const idx = Int32Array.from([0, len - 1, 2, 2, 1]);
       const x = rand(outer * len * inner);
       const [a, b] = [new Float32Array(outer * 5 * inner), new Float32Array(outer * 5 * inner)];
@@ -314,12 +517,41 @@ describe('native vs ts: elementwise, reductions, layout', { skip }, () => {
 });
 
 describe('native vs ts: conv2d', { skip }, () => {
-  const conv = (n: number, cin: number, h: number, w: number, cout: number, kh: number, kw: number, s: number, pad: number): Conv2dParams => ({
-    n, cin, h, w, cout, kh, kw, strideH: s, strideW: s, padH: pad, padW: pad,
-    oh: Math.floor((h + 2 * pad - kh) / s) + 1, ow: Math.floor((w + 2 * pad - kw) / s) + 1,
+  const conv = (
+    n: number,
+    cin: number,
+    h: number,
+    w: number,
+    cout: number,
+    kh: number,
+    kw: number,
+    s: number,
+    pad: number,
+  ): Conv2dParams => ({
+    n,
+    cin,
+    h,
+    w,
+    cout,
+    kh,
+    kw,
+    strideH: s,
+    strideW: s,
+    padH: pad,
+    padW: pad,
+    oh: Math.floor((h + 2 * pad - kh) / s) + 1,
+    ow: Math.floor((w + 2 * pad - kw) / s) + 1,
   });
-  const cases = [conv(2, 3, 9, 7, 5, 3, 3, 1, 1), conv(1, 4, 8, 8, 6, 3, 3, 2, 0), conv(2, 7, 5, 6, 3, 1, 1, 1, 0), conv(1, 2, 9, 9, 33, 4, 4, 2, 1), conv(1, 1, 3, 3, 1, 3, 3, 1, 0),
-    conv(2, 3, 9, 37, 12, 3, 3, 1, 1), conv(1, 5, 6, 64, 10, 3, 3, 1, 1), conv(1, 3, 5, 5, 2, 3, 3, 1, 2)];
+  const cases = [
+    conv(2, 3, 9, 7, 5, 3, 3, 1, 1),
+    conv(1, 4, 8, 8, 6, 3, 3, 2, 0),
+    conv(2, 7, 5, 6, 3, 1, 1, 1, 0),
+    conv(1, 2, 9, 9, 33, 4, 4, 2, 1),
+    conv(1, 1, 3, 3, 1, 3, 3, 1, 0),
+    conv(2, 3, 9, 37, 12, 3, 3, 1, 1),
+    conv(1, 5, 6, 64, 10, 3, 3, 1, 1),
+    conv(1, 3, 5, 5, 2, 3, 3, 1, 2),
+  ];
   for (const p of cases) {
     const name = `x[${p.n},${p.cin},${p.h},${p.w}] w[${p.cout},${p.cin},${p.kh},${p.kw}] s${p.strideH} p${p.padH}`;
     test(`forward and both backward kernels: ${name}`, () => {

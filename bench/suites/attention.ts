@@ -14,13 +14,35 @@ interface Case {
   readonly backward: boolean;
 }
 
-function causal(batch: number, lq: number, lk: number, kvCap: number, backward: boolean, name: string): Case {
+function causal(
+  batch: number,
+  lq: number,
+  lk: number,
+  kvCap: number,
+  backward: boolean,
+  name: string,
+): Case {
   const qLevel = Int32Array.from({ length: lq }, (_, i) => lk - lq + i);
   const kLevel = Int32Array.from({ length: lk }, (_, i) => i);
   return {
     name,
     backward,
-    p: { batch, heads: 12, kvHeads: 12, lq, lk, kvCap, dim: 64, dimV: 64, scale: 0.125, qLevel, kLevel, bias: null, biasStrideB: 0, biasStrideH: 0 },
+    p: {
+      batch,
+      heads: 12,
+      kvHeads: 12,
+      lq,
+      lk,
+      kvCap,
+      dim: 64,
+      dimV: 64,
+      scale: 0.125,
+      qLevel,
+      kLevel,
+      bias: null,
+      biasStrideB: 0,
+      biasStrideH: 0,
+    },
   };
 }
 
@@ -49,7 +71,9 @@ function ms(b: Backend, c: Case, reps: number): number {
   const dq = new Float32Array(nq * p.dim);
   const dk = new Float32Array(p.batch * p.kvHeads * p.lk * p.dim);
   const dv = new Float32Array(p.batch * p.kvHeads * p.lk * p.dimV);
-  return medianSeconds(() => b.sdpaBackward(q, k, v, out, lse, dout, dq, dk, dv, null, p), reps) * 1e3;
+  return (
+    medianSeconds(() => b.sdpaBackward(q, k, v, out, lse, dout, dq, dk, dv, null, p), reps) * 1e3
+  );
 }
 
 export const suite: BenchSuite = {
@@ -62,7 +86,8 @@ export const suite: BenchSuite = {
       for (const b of backends) times.set(b.name, ms(b, c, b.name === 'ts' ? 3 : quick ? 3 : 9));
       const ts = times.get('ts');
       for (const [backend, value] of times) {
-        const ref = backend !== 'ts' && ts !== undefined ? { ref: { backend: 'ts', value: ts } } : {};
+        const ref =
+          backend !== 'ts' && ts !== undefined ? { ref: { backend: 'ts', value: ts } } : {};
         rows.push({ suite: 'attention', name: c.name, backend, value, unit: 'ms', ...ref });
       }
     }

@@ -11,7 +11,21 @@ import { medianSeconds, randomF32 } from './gemm.js';
 type Kind = 'fwd' | 'bwd-input' | 'bwd-weight';
 
 function conv3(cin: number, cout: number, hw: number): Conv2dParams {
-  return { n: 1, cin, h: hw, w: hw, cout, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, oh: hw, ow: hw };
+  return {
+    n: 1,
+    cin,
+    h: hw,
+    w: hw,
+    cout,
+    kh: 3,
+    kw: 3,
+    strideH: 1,
+    strideW: 1,
+    padH: 1,
+    padW: 1,
+    oh: hw,
+    ow: hw,
+  };
 }
 
 function shapes(quick: boolean): { name: string; p: Conv2dParams }[] {
@@ -20,7 +34,9 @@ function shapes(quick: boolean): { name: string; p: Conv2dParams }[] {
     { name: '256→256 3×3 @64²', p: conv3(256, 256, 64) },
     { name: '128→3 3×3 @256² (conv_out)', p: conv3(128, 3, 256) },
   ];
-  return quick ? list.slice(0, 1) : [...list, { name: '128→128 3×3 @256²', p: conv3(128, 128, 256) }];
+  return quick
+    ? list.slice(0, 1)
+    : [...list, { name: '128→128 3×3 @256²', p: conv3(128, 128, 256) }];
 }
 
 function gflops(b: Backend, p: Conv2dParams, kind: Kind, reps: number): number {
@@ -31,9 +47,11 @@ function gflops(b: Backend, p: Conv2dParams, kind: Kind, reps: number): number {
   const dx = new Float32Array(x.length);
   const dw = new Float32Array(w.length);
   const fn =
-    kind === 'fwd' ? () => b.conv2d(x, w, bias, y, p)
-    : kind === 'bwd-input' ? () => b.conv2dGradInput(y, w, dx, p)
-    : () => b.conv2dGradWeight(x, y, dw, p);
+    kind === 'fwd'
+      ? () => b.conv2d(x, w, bias, y, p)
+      : kind === 'bwd-input'
+        ? () => b.conv2dGradInput(y, w, dx, p)
+        : () => b.conv2dGradWeight(x, y, dw, p);
   const flops = 2 * p.n * p.cout * p.cin * p.kh * p.kw * p.oh * p.ow;
   return flops / medianSeconds(fn, reps) / 1e9;
 }
@@ -50,8 +68,16 @@ export const suite: BenchSuite = {
           if (b.name === 'ts' && si > 0) continue;
           const value = gflops(b, s.p, kind, b.name === 'ts' ? 1 : quick ? 3 : 5);
           if (b.name === 'ts') ts = value;
-          const ref = b.name !== 'ts' && ts !== undefined ? { ref: { backend: 'ts', value: ts } } : {};
-          rows.push({ suite: 'conv2d', name: `${kind} ${s.name}`, backend: b.name, value, unit: 'GFLOP/s', ...ref });
+          const ref =
+            b.name !== 'ts' && ts !== undefined ? { ref: { backend: 'ts', value: ts } } : {};
+          rows.push({
+            suite: 'conv2d',
+            name: `${kind} ${s.name}`,
+            backend: b.name,
+            value,
+            unit: 'GFLOP/s',
+            ...ref,
+          });
         }
       }
     return rows;

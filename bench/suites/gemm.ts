@@ -48,7 +48,13 @@ interface Shape {
 
 function shapes(quick: boolean): Shape[] {
   const sq = (s: number): Shape => ({ name: `square-${s}`, m: s, n: s, k: s, transB: false });
-  const lin = (name: string, m: number, n: number, k: number): Shape => ({ name, m, n, k, transB: true });
+  const lin = (name: string, m: number, n: number, k: number): Shape => ({
+    name,
+    m,
+    n,
+    k,
+    transB: true,
+  });
   return [
     ...(quick ? [256, 512] : [256, 512, 1024, 2048]).map(sq),
     lin('decode qkv [1×768]·[2304×768]ᵀ', 1, 2304, 768),
@@ -62,7 +68,17 @@ function shapes(quick: boolean): Shape[] {
 }
 
 function gflops(b: Backend, s: Shape, reps: number): number {
-  const p: MatmulParams = { batch: 1, m: s.m, n: s.n, k: s.k, transA: false, transB: s.transB, strideA: 0, strideB: 0, accumulate: false };
+  const p: MatmulParams = {
+    batch: 1,
+    m: s.m,
+    n: s.n,
+    k: s.k,
+    transA: false,
+    transB: s.transB,
+    strideA: 0,
+    strideB: 0,
+    accumulate: false,
+  };
   const a = randomF32(s.m * s.k, 1);
   const w = randomF32(s.k * s.n, 2);
   const out = new Float32Array(s.m * s.n);
@@ -80,7 +96,13 @@ export const suite: BenchSuite = {
       for (const b of availableBackends()) {
         // The ts reference runs ≈1 GFLOP/s: only sizes that finish in seconds.
         if (b.name === 'ts' && s.m * s.n * s.k > 600 * 600 * 600) continue;
-        rows.push({ suite: 'gemm', name: s.name, backend: b.name, value: gflops(b, s, b.name === 'ts' ? 3 : reps), unit: 'GFLOP/s' });
+        rows.push({
+          suite: 'gemm',
+          name: s.name,
+          backend: b.name,
+          value: gflops(b, s, b.name === 'ts' ? 3 : reps),
+          unit: 'GFLOP/s',
+        });
       }
       const np = numpyGemmGflops([s], reps)?.[0];
       if (np === undefined) continue;

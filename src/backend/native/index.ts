@@ -48,9 +48,17 @@ function level(s: string): SimdLevel {
 
 export function nativeInfo(): NativeInfo {
   const r = addonLoad();
-  if ('error' in r) return { loaded: false, simd: null, cpuSimd: null, threads: null, path: null, error: r.error };
+  if ('error' in r)
+    return { loaded: false, simd: null, cpuSimd: null, threads: null, path: null, error: r.error };
   const i = r.addon.info();
-  return { loaded: true, simd: level(i.simd), cpuSimd: level(i.cpuSimd), threads: i.threads, path: r.path, error: null };
+  return {
+    loaded: true,
+    simd: level(i.simd),
+    cpuSimd: level(i.cpuSimd),
+    threads: i.threads,
+    path: r.path,
+    error: null,
+  };
 }
 
 /** Lowers (or restores) the instruction set the addon uses, capped at what the CPU has; for
@@ -63,9 +71,28 @@ export function setNativeSimd(l: SimdLevel): SimdLevel | null {
 }
 
 const NATIVE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>([
-  'unary', 'unaryGrad', 'binary', 'reduce', 'argmax', 'matmul', 'softmax', 'logSoftmax',
-  'crossEntropy', 'rmsNorm', 'layerNorm', 'groupNorm', 'permute', 'gather', 'scatterAdd', 'where',
-  'conv2d', 'conv2dGradInput', 'conv2dGradWeight', 'sdpa', 'sdpaBackward', 'rope',
+  'unary',
+  'unaryGrad',
+  'binary',
+  'reduce',
+  'argmax',
+  'matmul',
+  'softmax',
+  'logSoftmax',
+  'crossEntropy',
+  'rmsNorm',
+  'layerNorm',
+  'groupNorm',
+  'permute',
+  'gather',
+  'scatterAdd',
+  'where',
+  'conv2d',
+  'conv2dGradInput',
+  'conv2dGradWeight',
+  'sdpa',
+  'sdpaBackward',
+  'rope',
 ]);
 
 const MAX_RANK = 16;
@@ -84,7 +111,21 @@ function opIndex<K>(map: ReadonlyMap<K, number>, op: K): number {
 }
 
 function convSizes(p: Conv2dParams): number[] {
-  return [p.n, p.cin, p.h, p.w, p.cout, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, p.oh, p.ow];
+  return [
+    p.n,
+    p.cin,
+    p.h,
+    p.w,
+    p.cout,
+    p.kh,
+    p.kw,
+    p.strideH,
+    p.strideW,
+    p.padH,
+    p.padW,
+    p.oh,
+    p.ow,
+  ];
 }
 
 /** The native backend, or null when the addon did not load (see nativeInfo().error). */
@@ -98,7 +139,8 @@ export function loadNativeBackend(): Backend | null {
     name: 'native',
     supports: (kernel, dtype) => dtype === 'float32' && NATIVE_KERNELS.has(kernel),
     unary(op: UnaryOp, x: F, out: F): void {
-      if (x instanceof Float32Array && out instanceof Float32Array) n.unary(opIndex(unaryIndex, op), x, out);
+      if (x instanceof Float32Array && out instanceof Float32Array)
+        n.unary(opIndex(unaryIndex, op), x, out);
       else ref.unary(op, x, out);
     },
     unaryGrad(op: UnaryOp, x: F, dy: F, dx: F): void {
@@ -107,12 +149,18 @@ export function loadNativeBackend(): Backend | null {
       else ref.unaryGrad(op, x, dy, dx);
     },
     binary(op: BinaryOp, a: F, b: F, out: F, bc: Broadcast): void {
-      if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && bc.shape.length <= MAX_RANK)
+      if (
+        a instanceof Float32Array &&
+        b instanceof Float32Array &&
+        out instanceof Float32Array &&
+        bc.shape.length <= MAX_RANK
+      )
         n.binary(opIndex(binaryIndex, op), a, b, out, bc.shape, bc.aStrides, bc.bStrides);
       else ref.binary(op, a, b, out, bc);
     },
     reduce(op, x, out, outer, len, inner): void {
-      if (x instanceof Float32Array && out instanceof Float32Array) n.reduce(REDUCE_INDEX[op], x, out, outer, len, inner);
+      if (x instanceof Float32Array && out instanceof Float32Array)
+        n.reduce(REDUCE_INDEX[op], x, out, outer, len, inner);
       else ref.reduce(op, x, out, outer, len, inner);
     },
     argmax(x, out, outer, len, inner): void {
@@ -121,7 +169,20 @@ export function loadNativeBackend(): Backend | null {
     },
     matmul(a: F, b: F, out: F, p: MatmulParams): void {
       if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)
-        n.matmul(a, b, out, p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.accumulate);
+        n.matmul(
+          a,
+          b,
+          out,
+          p.batch,
+          p.m,
+          p.n,
+          p.k,
+          p.transA,
+          p.transB,
+          p.strideA,
+          p.strideB,
+          p.accumulate,
+        );
       else ref.matmul(a, b, out, p);
     },
     softmax(x, out, rows, len): void {
@@ -133,46 +194,80 @@ export function loadNativeBackend(): Backend | null {
       else ref.logSoftmax(x, out, rows, len);
     },
     crossEntropy(logits, targets, ignoreIndex, loss, lse, rows, len): void {
-      if (logits instanceof Float32Array && loss instanceof Float32Array && lse instanceof Float32Array)
+      if (
+        logits instanceof Float32Array &&
+        loss instanceof Float32Array &&
+        lse instanceof Float32Array
+      )
         n.crossEntropy(logits, targets, ignoreIndex, loss, lse, rows, len);
       else ref.crossEntropy(logits, targets, ignoreIndex, loss, lse, rows, len);
     },
     rmsNorm(x, weight, eps, out, rstd, rows, len): void {
-      if (x instanceof Float32Array && isF32(weight) && out instanceof Float32Array && rstd instanceof Float32Array)
+      if (
+        x instanceof Float32Array &&
+        isF32(weight) &&
+        out instanceof Float32Array &&
+        rstd instanceof Float32Array
+      )
         n.rmsNorm(x, weight, eps, out, rstd, rows, len);
       else ref.rmsNorm(x, weight, eps, out, rstd, rows, len);
     },
     layerNorm(x, weight, bias, eps, out, mean, rstd, rows, len): void {
-      if (x instanceof Float32Array && isF32(weight) && isF32(bias) && out instanceof Float32Array &&
-          mean instanceof Float32Array && rstd instanceof Float32Array)
+      if (
+        x instanceof Float32Array &&
+        isF32(weight) &&
+        isF32(bias) &&
+        out instanceof Float32Array &&
+        mean instanceof Float32Array &&
+        rstd instanceof Float32Array
+      )
         n.layerNorm(x, weight, bias, eps, out, mean, rstd, rows, len);
       else ref.layerNorm(x, weight, bias, eps, out, mean, rstd, rows, len);
     },
     groupNorm(x, weight, bias, eps, out, mean, rstd, batch, channels, groups, spatial): void {
-      if (x instanceof Float32Array && isF32(weight) && isF32(bias) && out instanceof Float32Array &&
-          mean instanceof Float32Array && rstd instanceof Float32Array)
+      if (
+        x instanceof Float32Array &&
+        isF32(weight) &&
+        isF32(bias) &&
+        out instanceof Float32Array &&
+        mean instanceof Float32Array &&
+        rstd instanceof Float32Array
+      )
         n.groupNorm(x, weight, bias, eps, out, mean, rstd, batch, channels, groups, spatial);
       else ref.groupNorm(x, weight, bias, eps, out, mean, rstd, batch, channels, groups, spatial);
     },
     permute(x, shape, perm, out): void {
-      if (x instanceof Float32Array && out instanceof Float32Array && shape.length <= MAX_RANK) n.permute(x, shape, perm, out);
+      if (x instanceof Float32Array && out instanceof Float32Array && shape.length <= MAX_RANK)
+        n.permute(x, shape, perm, out);
       else ref.permute(x, shape, perm, out);
     },
     gather(x, idx, out, outer, axisLen, inner): void {
-      if (x instanceof Float32Array && out instanceof Float32Array) n.gather(x, idx, out, outer, axisLen, inner);
+      if (x instanceof Float32Array && out instanceof Float32Array)
+        n.gather(x, idx, out, outer, axisLen, inner);
       else ref.gather(x, idx, out, outer, axisLen, inner);
     },
     scatterAdd(dy, idx, dx, outer, axisLen, inner): void {
-      if (dy instanceof Float32Array && dx instanceof Float32Array) n.scatterAdd(dy, idx, dx, outer, axisLen, inner);
+      if (dy instanceof Float32Array && dx instanceof Float32Array)
+        n.scatterAdd(dy, idx, dx, outer, axisLen, inner);
       else ref.scatterAdd(dy, idx, dx, outer, axisLen, inner);
     },
     where(cond, a, b, out, shape, cs, as, bs): void {
-      if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && shape.length <= MAX_RANK)
+      if (
+        a instanceof Float32Array &&
+        b instanceof Float32Array &&
+        out instanceof Float32Array &&
+        shape.length <= MAX_RANK
+      )
         n.where(cond, a, b, out, shape, cs, as, bs);
       else ref.where(cond, a, b, out, shape, cs, as, bs);
     },
     conv2d(x, w, bias, out, p): void {
-      if (x instanceof Float32Array && w instanceof Float32Array && isF32(bias) && out instanceof Float32Array)
+      if (
+        x instanceof Float32Array &&
+        w instanceof Float32Array &&
+        isF32(bias) &&
+        out instanceof Float32Array
+      )
         n.conv2d(x, w, bias, out, ...convSizes(p));
       else ref.conv2d(x, w, bias, out, p);
     },
@@ -187,19 +282,77 @@ export function loadNativeBackend(): Backend | null {
       else ref.conv2dGradWeight(x, dy, dw, p);
     },
     sdpa(q: F, k: F, v: F, out: F, lse: F | null, p: AttentionParams): void {
-      if (q instanceof Float32Array && k instanceof Float32Array && v instanceof Float32Array &&
-          out instanceof Float32Array && isF32(lse) && isF32(p.bias))
-        n.sdpa(q, k, v, out, lse, p.batch, p.heads, p.kvHeads, p.lq, p.lk, p.kvCap, p.dim, p.dimV,
-          p.scale, p.qLevel, p.kLevel, p.bias, p.biasStrideB, p.biasStrideH);
+      if (
+        q instanceof Float32Array &&
+        k instanceof Float32Array &&
+        v instanceof Float32Array &&
+        out instanceof Float32Array &&
+        isF32(lse) &&
+        isF32(p.bias)
+      )
+        n.sdpa(
+          q,
+          k,
+          v,
+          out,
+          lse,
+          p.batch,
+          p.heads,
+          p.kvHeads,
+          p.lq,
+          p.lk,
+          p.kvCap,
+          p.dim,
+          p.dimV,
+          p.scale,
+          p.qLevel,
+          p.kLevel,
+          p.bias,
+          p.biasStrideB,
+          p.biasStrideH,
+        );
       else ref.sdpa(q, k, v, out, lse, p);
     },
     sdpaBackward(q, k, v, out, lse, dout, dq, dk, dv, dBias, p): void {
-      if (q instanceof Float32Array && k instanceof Float32Array && v instanceof Float32Array &&
-          out instanceof Float32Array && lse instanceof Float32Array && dout instanceof Float32Array &&
-          dq instanceof Float32Array && dk instanceof Float32Array && dv instanceof Float32Array &&
-          isF32(dBias) && isF32(p.bias))
-        n.sdpaBackward(q, k, v, out, lse, dout, dq, dk, dv, dBias, p.batch, p.heads, p.kvHeads, p.lq,
-          p.lk, p.kvCap, p.dim, p.dimV, p.scale, p.qLevel, p.kLevel, p.bias, p.biasStrideB, p.biasStrideH);
+      if (
+        q instanceof Float32Array &&
+        k instanceof Float32Array &&
+        v instanceof Float32Array &&
+        out instanceof Float32Array &&
+        lse instanceof Float32Array &&
+        dout instanceof Float32Array &&
+        dq instanceof Float32Array &&
+        dk instanceof Float32Array &&
+        dv instanceof Float32Array &&
+        isF32(dBias) &&
+        isF32(p.bias)
+      )
+        n.sdpaBackward(
+          q,
+          k,
+          v,
+          out,
+          lse,
+          dout,
+          dq,
+          dk,
+          dv,
+          dBias,
+          p.batch,
+          p.heads,
+          p.kvHeads,
+          p.lq,
+          p.lk,
+          p.kvCap,
+          p.dim,
+          p.dimV,
+          p.scale,
+          p.qLevel,
+          p.kLevel,
+          p.bias,
+          p.biasStrideB,
+          p.biasStrideH,
+        );
       else ref.sdpaBackward(q, k, v, out, lse, dout, dq, dk, dv, dBias, p);
     },
     rope(x: F, table: F, out: F, p: RopeParams): void {
