@@ -9,6 +9,8 @@ const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   attention: () => import('./suites/attention.js'),
   conv2d: () => import('./suites/conv2d.js'),
   block: () => import('./suites/block.js'),
+  llamagen: () => import('./suites/llamagen.js'),
+  var: () => import('./suites/var.js'),
 };
 
 export const suiteNames = Object.keys(SUITES);
