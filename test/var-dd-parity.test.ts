@@ -17,6 +17,7 @@ import { formatRows } from '../src/models/var/fixture.js';
 import { checkVarDDFixture } from '../src/dd/students/var/fixture.js';
 import { ddNoise, decodeVarDD, sampleVarDD } from '../src/dd/students/var/sample.js';
 import { smallStudent, smallVae } from '../src/dd/students/var/testing.js';
+import { sampleVarDD as sampleVarDDCommand } from '../src/cli/commands/sample-var-dd.js';
 
 const fixtures = findFixturesDir();
 const dir = fixtures ? join(fixtures, 'var_dd') : null;
@@ -55,3 +56,87 @@ test('end to end: small random VAR-DD student, 1-step and 2-step, decoded into a
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test(
+  'CLI sampleVarDD: fixture weights (trainer wrapping), 2-step and teacher-involved, PNG written',
+  { skip: dir && existsSync(dir) ? false : 'shared fixtures not found' },
+  async () => {
+    const fx = fixtures as string;
+    const out = mkdtempSync(join(tmpdir(), 'ddar-var-dd-cli-'));
+    const common = [
+      '--vae',
+      join(fx, 'var_vqvae', 'weights.safetensors'),
+      '--config',
+      join(fx, 'var_dd', 'config.json'),
+      '--vae-config',
+      join(fx, 'var_vqvae', 'config.json'),
+      '--classes',
+      '1,2,3',
+      '--batch',
+      '2',
+    ];
+    try {
+      const a = join(out, 'a.png');
+      assert.equal(
+        await sampleVarDDCommand([
+          '--dd',
+          join(fx, 'var_dd', 'weights.pt'),
+          ...common,
+          '--steps',
+          '0,2',
+          '--split-t',
+          '2',
+          '--out',
+          a,
+        ]),
+        0,
+      );
+      assert.equal(readPng(a).width, 3 * (8 + 2) + 2);
+      const b = join(out, 'b.png');
+      const teacher = [
+        '--teacher',
+        join(fx, 'var_teacher', 'weights.safetensors'),
+        '--teacher-start',
+        '2',
+      ];
+      assert.equal(
+        await sampleVarDDCommand([
+          '--dd',
+          join(fx, 'var_dd', 'weights.safetensors'),
+          ...common,
+          '--steps',
+          '0,3',
+          ...teacher,
+          '--out',
+          b,
+        ]),
+        0,
+      );
+      assert.ok(existsSync(b));
+      assert.equal(
+        await sampleVarDDCommand([
+          '--dd',
+          join(fx, 'var_dd', 'weights.pt'),
+          ...common,
+          '--teacher-start',
+          '2',
+        ]),
+        2,
+      );
+      assert.equal(
+        await sampleVarDDCommand([
+          '--dd',
+          join(fx, 'var_dd', 'weights.pt'),
+          ...common,
+          '--steps',
+          '0,7',
+          '--out',
+          b,
+        ]),
+        1,
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  },
+);
