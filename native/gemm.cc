@@ -68,7 +68,7 @@ void gemmPacked(const GemmView& g) {
   const SimdOps& S = simd();
   ThreadPool& pool = ThreadPool::get();
   // Products under ~64K multiply-adds finish in microseconds: keep them on one thread.
-  const int T = g.m * g.n * g.k < (int64_t{1} << 16) ? 1 : pool.threads();
+  const int T = g.m * g.n * g.k < (int64_t{1} << 16) ? 1 : pool.available();
   const int mr = S.mr, nr = S.nr;
   const int64_t KC = S.kc, NC = S.nc;
   // MC: a multiple of MR near S.mc, chosen so the m blocks split evenly across threads.
@@ -114,10 +114,11 @@ void gemmPacked(const GemmView& g) {
             const float* aq = ap + ir * kc;
             float* c = g.c + (i0 + ir) * g.ldc + j;
             const int64_t rows = std::min<int64_t>(mr, mc - ir);
-            if (rows == mr && cols == nr) {
-              S.gemmMicro(kc, aq, bq, c, g.ldc, acc);
-            } else {
-              S.gemmMicro(kc, aq, bq, tile, nr, false);
+            if (cols == nr) {
+              if (rows == mr) S.gemmMicro(kc, aq, bq, c, g.ldc, acc);
+              else S.gemmMicroRows(static_cast<int>(rows), kc, aq, bq, c, g.ldc, acc);
+            } else {  // right edge: full-width tile into a buffer, copy the valid columns
+              S.gemmMicroRows(static_cast<int>(rows), kc, aq, bq, tile, nr, false);
               for (int64_t i = 0; i < rows; i++)
                 for (int64_t jj = 0; jj < cols; jj++)
                   c[i * g.ldc + jj] = acc ? c[i * g.ldc + jj] + tile[i * nr + jj] : tile[i * nr + jj];
@@ -188,7 +189,7 @@ void matmul(const float* a, const float* b, float* out, const MatmulArgs& p) {
   ThreadPool& pool = ThreadPool::get();
   const int64_t flops = p.m * p.n * p.k;
   // Many small products: one per task (each runs single-threaded inside the pool).
-  if (p.batch > 1 && pool.threads() > 1 && (flops < (int64_t{1} << 22) || p.batch >= 4 * pool.threads())) {
+  if (p.batch > 1 && pool.available() > 1 && (flops < (int64_t{1} << 22) || p.batch >= 4 * pool.threads())) {
     pool.run(p.batch, [&](int64_t t, int) { gemm(view(t)); });
     return;
   }

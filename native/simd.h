@@ -13,6 +13,9 @@ struct SimdOps {
   int mr, nr;
   int mc, kc, nc;  // cache blocking for this level
   void (*gemmMicro)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc);
+  // The same for only the first `rows` (< mr) rows of the tile (a keeps its mr stride).
+  void (*gemmMicroRows)(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                        bool acc);
   // Skinny GEMM, B transposed: out[i*ldo + j] (+)= dot(x[i*ldx ..], w[j*ldw ..]) over k, for
   // i < m, j < n.
   void (*gemvT)(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const float* w,

@@ -14,15 +14,17 @@ namespace {
 constexpr int MR = 6;
 constexpr int NR = 16;
 
-// c[6×16] (=|+=) a·b: 12 ymm accumulators, 2 loads of B and 6 broadcasts per k step.
-void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
-  __m256 c0[MR], c1[MR];
+// c[R×16] (=|+=) a·b (a packed with stride MR): with R = 6, 12 ymm accumulators, 2 loads of
+// B and 6 broadcasts per k step.
+template <int R>
+void microRows(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  __m256 c0[R], c1[R];
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm256_setzero_ps();
+  for (int i = 0; i < R; i++) c0[i] = c1[i] = _mm256_setzero_ps();
   for (int64_t p = 0; p < kc; p++) {
     __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       __m256 ai = _mm256_broadcast_ss(a + i);
       c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
@@ -31,7 +33,7 @@ void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
     b += NR;
   }
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     float* r = c + i * ldc;
     if (acc) {
       c0[i] = _mm256_add_ps(_mm256_loadu_ps(r), c0[i]);
@@ -39,6 +41,21 @@ void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
     }
     _mm256_storeu_ps(r, c0[i]);
     _mm256_storeu_ps(r + 8, c1[i]);
+  }
+}
+
+void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  microRows<MR>(kc, a, b, c, ldc, acc);
+}
+
+void gemmMicroRows(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  switch (rows) {
+    case 1: return microRows<1>(kc, a, b, c, ldc, acc);
+    case 2: return microRows<2>(kc, a, b, c, ldc, acc);
+    case 3: return microRows<3>(kc, a, b, c, ldc, acc);
+    case 4: return microRows<4>(kc, a, b, c, ldc, acc);
+    case 5: return microRows<5>(kc, a, b, c, ldc, acc);
+    default: return microRows<MR>(kc, a, b, c, ldc, acc);
   }
 }
 
@@ -250,7 +267,7 @@ bool unaryFast(int op, const float* x, float* out, int64_t n) {
   return true;
 }
 
-const SimdOps kOps = {"avx2", MR, NR, 6 * 24, 256, 2048, gemmMicro, gemvT, gemvN,
+const SimdOps kOps = {"avx2", MR, NR, 6 * 24, 256, 2048, gemmMicro, gemmMicroRows, gemvT, gemvN,
                       dot, axpy, scale, maxv, expSub, unaryFast};
 
 }  // namespace

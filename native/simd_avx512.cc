@@ -17,16 +17,18 @@ namespace {
 constexpr int MR = 14;  // rows of a C tile (broadcast A values)
 constexpr int NR = 32;  // columns (two zmm of B)
 
-// c[MR×NR] (=|+=) a·b over kc: 28 accumulators, per k step 2 loads of B, 14 broadcasts of A.
-void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
-  __m512 c0[MR], c1[MR];
+// c[R×NR] (=|+=) a·b over kc (a packed with stride MR): with R = MR, 28 accumulators, per
+// k step 2 loads of B and 14 broadcasts of A.
+template <int R>
+void microRows(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  __m512 c0[R], c1[R];
 #pragma GCC unroll 14
-  for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+  for (int i = 0; i < R; i++) c0[i] = c1[i] = _mm512_setzero_ps();
   for (int64_t p = 0; p < kc; p++) {
     __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
     _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       __m512 ai = _mm512_set1_ps(a[i]);
       c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
@@ -36,17 +38,30 @@ void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   }
   if (acc) {
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       float* r = c + i * ldc;
       _mm512_storeu_ps(r, _mm512_add_ps(_mm512_loadu_ps(r), c0[i]));
       _mm512_storeu_ps(r + 16, _mm512_add_ps(_mm512_loadu_ps(r + 16), c1[i]));
     }
   } else {
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       _mm512_storeu_ps(c + i * ldc, c0[i]);
       _mm512_storeu_ps(c + i * ldc + 16, c1[i]);
     }
+  }
+}
+
+void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  microRows<MR>(kc, a, b, c, ldc, acc);
+}
+
+void gemmMicroRows(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  switch (rows) {
+#define R(N) case N: return microRows<N>(kc, a, b, c, ldc, acc);
+    R(1) R(2) R(3) R(4) R(5) R(6) R(7) R(8) R(9) R(10) R(11) R(12) R(13)
+#undef R
+    default: return microRows<MR>(kc, a, b, c, ldc, acc);
   }
 }
 
@@ -253,7 +268,7 @@ bool unaryFast(int op, const float* x, float* out, int64_t n) {
   return true;
 }
 
-const SimdOps kOps = {"avx512", MR, NR, 14 * 12, 384, 3072, gemmMicro, gemvT, gemvN,
+const SimdOps kOps = {"avx512", MR, NR, 14 * 12, 384, 3072, gemmMicro, gemmMicroRows, gemvT, gemvN,
                       dot, axpy, scale, maxv, expSub, unaryFast};
 
 }  // namespace

@@ -10,18 +10,22 @@ namespace {
 constexpr int MR = 4;
 constexpr int NR = 16;
 
-void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+void gemmMicroRows(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
   float t[MR][NR] = {};
   for (int64_t p = 0; p < kc; p++) {
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < rows; i++) {
       float ai = a[i];
       for (int j = 0; j < NR; j++) t[i][j] += ai * b[j];
     }
     a += MR;
     b += NR;
   }
-  for (int i = 0; i < MR; i++)
+  for (int i = 0; i < rows; i++)
     for (int j = 0; j < NR; j++) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
+}
+
+void gemmMicro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  gemmMicroRows(MR, kc, a, b, c, ldc, acc);
 }
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -79,7 +83,7 @@ float expSub(float* x, float sub, int64_t n) {
 
 bool unaryFast(int, const float*, float*, int64_t) { return false; }
 
-const SimdOps kOps = {"scalar", MR, NR, 4 * 32, 256, 1024, gemmMicro, gemvT, gemvN,
+const SimdOps kOps = {"scalar", MR, NR, 4 * 32, 256, 1024, gemmMicro, gemmMicroRows, gemvT, gemvN,
                       dot, axpy, scale, maxv, expSub, unaryFast};
 
 }  // namespace

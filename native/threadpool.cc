@@ -118,6 +118,8 @@ ThreadPool::ThreadPool(int nthreads) : nthreads_(nthreads) {
   for (auto& w : s.workers) w.detach();
 }
 
+int ThreadPool::available() const { return tInJob ? 1 : nthreads_; }
+
 void ThreadPool::runErased(int64_t ntasks, void (*call)(void*, int64_t, int), void* ctx,
                            int maxThreads) {
   if (ntasks <= 0) return;

@@ -12,6 +12,8 @@ class ThreadPool {
  public:
   static ThreadPool& get();
   int threads() const { return nthreads_; }
+  // Threads a job issued now would get: 1 inside a running job (nested jobs run serially).
+  int available() const;
   // Runs f(task, thread) for task in [0, ntasks), tasks handed out dynamically; thread is in
   // [0, threads()). Returns when every task is done. At most maxThreads threads take part.
   template <class F>
