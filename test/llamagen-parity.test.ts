@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { findFixturesDir } from '../src/io/testing.js';
+import type { Backend } from '../src/backend/kernels.js';
+import { kernels, referenceBackend, setBackend } from '../src/backend/registry.js';
+import { loadNativeBackend } from '../src/backend/native/index.js';
 import { writeImageGrid } from '../src/io/image.js';
 import { Rng, Tensor } from '../src/tensor/index.js';
 import {
@@ -25,21 +28,36 @@ import { normal_ } from '../src/nn/init.js';
 
 const fixtures = findFixturesDir();
 
-for (const [kind, check] of [
-  ['llamagen_gpt', checkLlamagenGptFixture],
-  ['llamagen_vq', checkLlamagenVqFixture],
-] as const) {
-  const dir = fixtures ? join(fixtures, kind) : null;
-  test(
-    `fixture ${kind}: every recorded output matches the official code`,
-    { skip: dir && existsSync(dir) ? false : 'shared fixtures not found' },
-    () => {
-      const r = check(dir as string);
-      assert.ok(r.lines.length >= 8, `only ${r.lines.length} checks ran`);
-      const failed = r.lines.filter((l) => !l.pass);
-      assert.deepEqual(failed.map(formatCheckLine), []);
-    },
-  );
+const backends: Backend[] = [referenceBackend()];
+const native = loadNativeBackend();
+if (native) backends.push(native);
+
+for (const backend of backends) {
+  for (const [kind, check] of [
+    ['llamagen_gpt', checkLlamagenGptFixture],
+    ['llamagen_vq', checkLlamagenVqFixture],
+  ] as const) {
+    const dir = fixtures ? join(fixtures, kind) : null;
+    test(
+      `fixture ${kind} on ${backend.name}: every recorded output matches the official code`,
+      { skip: dir && existsSync(dir) ? false : 'shared fixtures not found' },
+      () => {
+        const prev = kernels();
+        setBackend(backend);
+        try {
+          const r = check(dir as string);
+          assert.ok(r.lines.length >= 8, `only ${r.lines.length} checks ran`);
+          const failed = r.lines.filter((l) => !l.pass);
+          assert.deepEqual(
+            failed.map((l) => formatCheckLine(l)),
+            [],
+          );
+        } finally {
+          setBackend(prev);
+        }
+      },
+    );
+  }
 }
 
 function gcNow(): () => void {
