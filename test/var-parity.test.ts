@@ -87,3 +87,27 @@ test('end to end: small random VAR + VQVAE sample with CFG/top-k/top-p and write
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ddar sample var: help, usage errors and unreadable checkpoints give exit codes, not stacks', async () => {
+  const { sampleVar } = await import('../src/cli/commands/sample-var.js');
+  const quiet = <R>(f: () => Promise<R>): Promise<R> => {
+    const [log, err] = [console.log, console.error];
+    console.log = console.error = () => undefined;
+    return f().finally(() => {
+      console.log = log;
+      console.error = err;
+    });
+  };
+  assert.equal(await quiet(() => sampleVar(['--help'])), 0);
+  assert.equal(await quiet(() => sampleVar(['--vae', 'x.pth'])), 2);
+  assert.equal(
+    await quiet(() => sampleVar(['--var', 'a.pth', '--vae', 'b.pth', '--top-k', 'many'])),
+    2,
+  );
+  assert.equal(
+    await quiet(() =>
+      sampleVar(['--var', '/nonexistent/var_d16.pth', '--vae', '/nonexistent/vae.pth']),
+    ),
+    1,
+  );
+});
