@@ -131,3 +131,25 @@ export function softmaxRows(logits: Float32Array, rows: number, V: number): Floa
   }
   return out;
 }
+
+export interface FilterSettings {
+  /** LlamaGen only (VAR samples at temperature 1). */
+  readonly temperature?: number;
+  /** 0 = off. */
+  readonly topK?: number;
+  /** LlamaGen: 1 = off; VAR: 0 = off. */
+  readonly topP?: number;
+  /** Whose top-p boundary rule to apply. */
+  readonly rule: 'llamagen' | 'var';
+}
+
+/** The sampling distribution p of each row of guided logits [rows, V], in the official order
+ *  (temperature, top-k, top-p, softmax). Filters `logits` in place. */
+export function filteredProbs(logits: Float32Array, rows: number, V: number, s: FilterSettings): Float32Array {
+  if (s.rule === 'llamagen') applyTemperature_(logits, s.temperature ?? 1);
+  const k = s.topK ?? 0;
+  if (k > 0) topKFilter_(logits, rows, V, k);
+  if (s.rule === 'llamagen') topPFilterLlamaGen_(logits, rows, V, s.topP ?? 1);
+  else topPFilterVar_(logits, rows, V, s.topP ?? 0);
+  return softmaxRows(logits, rows, V);
+}

@@ -9,14 +9,7 @@
 
 import * as T from '../../tensor/index.js';
 import type { Rng, Tensor } from '../../tensor/index.js';
-import {
-  applyTemperature_,
-  cfgMix,
-  sampleCategorical,
-  softmaxRows,
-  topKFilter_,
-  topPFilterLlamaGen_,
-} from '../../sampling/index.js';
+import { cfgMix, filteredProbs, sampleCategorical } from '../../sampling/index.js';
 import type { KVCache } from './kv-cache.js';
 import type { Transformer } from './gpt.js';
 import type { VQModel } from './vq.js';
@@ -59,12 +52,8 @@ export function sampleTokens(
   cfg: SamplingConfig,
   rng: Rng,
 ): Int32Array {
-  applyTemperature_(logits, cfg.temperature ?? 1);
-  const k = cfg.topK ?? 0;
-  if (k > 0) topKFilter_(logits, rows, V, Math.min(Math.max(k, 1), V));
-  const p = cfg.topP ?? 1;
-  if (p < 1) topPFilterLlamaGen_(logits, rows, V, p);
-  return sampleCategorical(softmaxRows(logits, rows, V), rows, V, rng);
+  const probs = filteredProbs(logits, rows, V, { ...cfg, rule: 'llamagen' });
+  return sampleCategorical(probs, rows, V, rng);
 }
 
 /** The condition batch with CFG: c2i labels [B] → [labels; null class]; t2i captions
