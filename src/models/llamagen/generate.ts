@@ -28,7 +28,8 @@ export interface SamplingConfig {
 }
 
 export interface GenerateOptions extends SamplingConfig {
-  readonly rng: Rng;
+  /** Source of the sampling uniforms (required unless `choose` is given). */
+  readonly rng?: Rng;
   /** Tokens to generate (default: the rest of the image, block_size − P). */
   readonly maxNewTokens?: number;
   /** Known leading tokens int32 [B, P] (intermediate_generate; needs cfgScale > 1 officially,
@@ -97,6 +98,10 @@ export function generate(model: Transformer, cond: Tensor, opts: GenerateOptions
       `generate: ${n} new tokens after a prefix of ${P} do not fit the ${cfg.block_size} image tokens`,
     );
   }
+  const rng = (): Rng => {
+    if (!opts.rng) throw new Error('generate: pass an rng (or a chooser) to sample tokens');
+    return opts.rng;
+  };
   const useCfg = opts.cfgScale > 1;
   const Be = useCfg ? 2 * B : B;
   const capacity = cfg.cls_token_num + P + n;
@@ -119,7 +124,7 @@ export function generate(model: Transformer, cond: Tensor, opts: GenerateOptions
     return guided ? cfgMix(c, d.subarray(B * V, 2 * B * V), opts.cfgScale) : c.slice();
   };
   const pick = (mixed: Float32Array, step: number): Int32Array => {
-    const ids = opts.choose ? opts.choose(mixed, step) : sampleTokens(mixed, B, V, opts, opts.rng);
+    const ids = opts.choose ? opts.choose(mixed, step) : sampleTokens(mixed, B, V, opts, rng());
     if (ids.length !== B) throw new Error(`generate: ${ids.length} tokens chosen for ${B} samples`);
     for (let b = 0; b < B; b++) out[b * (P + n) + P + step] = ids[b] as number;
     opts.onStep?.(step + 1, n);
