@@ -146,9 +146,65 @@ void conv2dDirect(const float* x, const float* w, float* out, const ConvArgs& p)
   });
 }
 
+// Input gradient of conv2dDirect: dx[ci, iy, ix] += w · dy[co, oy, ix − shift], planes of dx
+// (sample, input channel) split over threads.
+void conv2dDirectGradInput(const float* dy, const float* w, float* dx, const ConvArgs& p) {
+  const SimdOps& S = simd();
+  const int64_t P = p.oh * p.ow;
+  parallelRange(p.n * p.cin, 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t b = r / p.cin, ci = r % p.cin;
+      float* dxc = dx + r * p.h * p.w;
+      for (int64_t co = 0; co < p.cout; co++)
+        for (int64_t ky = 0; ky < p.kh; ky++)
+          for (int64_t kx = 0; kx < p.kw; kx++) {
+            const float wv = w[((co * p.cin + ci) * p.kh + ky) * p.kw + kx];
+            const int64_t shift = kx - p.padW;
+            const int64_t lo = std::max<int64_t>(0, -shift), hi = std::min<int64_t>(p.ow, p.w - shift);
+            if (hi <= lo) continue;
+            for (int64_t oy = 0; oy < p.oh; oy++) {
+              const int64_t iy = oy - p.padH + ky;
+              if (iy < 0 || iy >= p.h) continue;
+              S.axpy(dxc + iy * p.w + lo + shift, wv, dy + (b * p.cout + co) * P + oy * p.ow + lo, hi - lo);
+            }
+          }
+    }
+  });
+}
+
+// Weight gradient of conv2dDirect: dw[co, ci, ky, kx] = Σ dot(dy row, shifted x row); the
+// (co, ci) pairs are split over threads.
+void conv2dDirectGradWeight(const float* x, const float* dy, float* dw, const ConvArgs& p) {
+  const SimdOps& S = simd();
+  const int64_t P = p.oh * p.ow;
+  parallelRange(p.cout * p.cin, 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t co = r / p.cin, ci = r % p.cin;
+      for (int64_t ky = 0; ky < p.kh; ky++)
+        for (int64_t kx = 0; kx < p.kw; kx++) {
+          const int64_t shift = kx - p.padW;
+          const int64_t lo = std::max<int64_t>(0, -shift), hi = std::min<int64_t>(p.ow, p.w - shift);
+          double s = 0;
+          for (int64_t b = 0; b < p.n && hi > lo; b++)
+            for (int64_t oy = 0; oy < p.oh; oy++) {
+              const int64_t iy = oy - p.padH + ky;
+              if (iy < 0 || iy >= p.h) continue;
+              s += S.dot(dy + (b * p.cout + co) * P + oy * p.ow + lo,
+                         x + ((b * p.cin + ci) * p.h + iy) * p.w + lo + shift, hi - lo);
+            }
+          dw[((co * p.cin + ci) * p.kh + ky) * p.kw + kx] = static_cast<float>(s);
+        }
+    }
+  });
+}
+
+bool useDirect(const ConvArgs& p) {
+  return p.cout <= 8 && p.strideH == 1 && p.strideW == 1 && !isPointwise(p);
+}
+
 void conv2d(const float* x, const float* w, const float* bias, float* out, const ConvArgs& p) {
   const int64_t ckk = p.cin * p.kh * p.kw, P = p.oh * p.ow;
-  const bool direct = p.cout <= 8 && p.strideH == 1 && p.strideW == 1 && !isPointwise(p);
+  const bool direct = useDirect(p);
   if (direct) conv2dDirect(x, w, out, p);
   for (int64_t b = 0; b < p.n; b++) {
     const float* xb = x + b * p.cin * p.h * p.w;
@@ -177,6 +233,7 @@ void conv2dGradInput(const float* dy, const float* w, float* dx, const ConvArgs&
   const bool pointwise = isPointwise(p);
   const int64_t rows = pointwise ? p.oh : rowsPerChunk(p);
   std::memset(dx, 0, sizeof(float) * p.n * p.cin * p.h * p.w);
+  if (useDirect(p)) return conv2dDirectGradInput(dy, w, dx, p);
   float* cols = pointwise ? nullptr : scratch(kWork0).get(static_cast<size_t>(ckk * rows * p.ow));
   for (int64_t b = 0; b < p.n; b++) {
     const float* dyb = dy + b * p.cout * P;
@@ -196,6 +253,7 @@ void conv2dGradInput(const float* dy, const float* w, float* dx, const ConvArgs&
 
 void conv2dGradWeight(const float* x, const float* dy, float* dw, const ConvArgs& p) {
   const int64_t ckk = p.cin * p.kh * p.kw, P = p.oh * p.ow;
+  if (useDirect(p)) return conv2dDirectGradWeight(x, dy, dw, p);
   std::memset(dw, 0, sizeof(float) * p.cout * ckk);
   for (int64_t b = 0; b < p.n; b++) {
     const float* xb = x + b * p.cin * p.h * p.w;
