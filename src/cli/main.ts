@@ -11,6 +11,7 @@ interface Command {
 const commands: Record<string, Command> = {
   sample: { summary: 'sample images from a teacher or a DD student (llamagen, var, llamagen-dd, var-dd)', load: () => import('./commands/sample.js') },
   'check-fixture': { summary: 'recompute an official-model fixture folder and compare every output', load: () => import('./commands/check-fixture.js') },
+  datagen: { summary: 'generate (class, tokens, noise) distillation datasets with the flow map; merge, verify', load: () => import('./commands/datagen.js') },
   bench: { summary: 'run benchmark suites and print a table (or --json lines)', load: () => import('./commands/bench.js') },
   inspect: { summary: 'list tensor names, shapes and dtypes of a .pt/.pth/.safetensors file', load: () => import('./commands/inspect.js') },
   convert: { summary: 'convert a PyTorch checkpoint to safetensors', load: () => import('./commands/convert.js') },

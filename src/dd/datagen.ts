@@ -16,7 +16,7 @@
 // store-noise is none, noise ([n, L, d] as F32 or F16).
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveSafetensors } from '../io/safetensors.js';
 import { writeBytesAtomic } from '../io/atomic.js';
@@ -142,6 +142,15 @@ function identity(m: Pick<ShardManifest, 'teacher' | 'config' | 'seqLen' | 'code
   return JSON.stringify({ teacher: m.teacher, cfg, seqLen: m.seqLen, codeDim: m.codeDim });
 }
 
+/** Deletes temporary files a killed run of this shard left behind (atomic writes in flight). */
+function removeStaleTemps(out: string, shard: ShardSpec): void {
+  const tmp = /\.tmp-\d+-[0-9a-z]+$/;
+  const dir = join(out, shardName(shard));
+  for (const f of readdirSync(dir)) if (tmp.test(f)) rmSync(join(dir, f), { force: true });
+  const own = `${shardName(shard)}.json.tmp-`;
+  for (const f of readdirSync(out)) if (f.startsWith(own) && tmp.test(f)) rmSync(join(out, f), { force: true });
+}
+
 /** Generates (or resumes) one shard. Returns its final manifest. */
 export function runDatagen(
   teacher: FlowTeacher,
@@ -166,6 +175,7 @@ export function runDatagen(
   };
   mkdirSync(join(out, shardName(shard)), { recursive: true });
   const mpath = manifestPath(out, shard);
+  removeStaleTemps(out, shard);
   const chunks: ChunkEntry[] = [];
   if (existsSync(mpath)) {
     const prev = readManifest(mpath);

@@ -194,9 +194,20 @@ function forEachRow(
   }
 }
 
+/** True when strides are the row-major strides of shape (size-1 axes may have any stride). */
+function contiguous(strides: readonly number[], shape: readonly number[]): boolean {
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = shape[i] as number;
+    if (d !== 1 && strides[i] !== acc) return false;
+    acc *= d;
+  }
+  return true;
+}
+
 export function binary(op: BinaryOp, a: F, b: F, out: F, bc: Broadcast): void {
   const n = out.length;
-  if (a.length === n && b.length === n) {
+  if (a.length === n && b.length === n && contiguous(bc.aStrides, bc.shape) && contiguous(bc.bStrides, bc.shape)) {
     switch (op) {
       case 'add':
         for (let i = 0; i < n; i++) out[i] = (a[i] as number) + (b[i] as number);

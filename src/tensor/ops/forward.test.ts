@@ -101,3 +101,13 @@ test('views share storage; narrow of inner axes copies', () => {
   assert.throws(() => T.reshape(x, [4, 2]), /cannot view \[6\]/);
   assert.throws(() => T.indexSelect(r, 0, new T.Tensor(Int32Array.from([2]), [1])), /out of range/);
 });
+
+test('ts binary kernel follows the broadcast strides even when sizes agree', async () => {
+  const { referenceBackend } = await import('../../backend/registry.js');
+  const a = Float32Array.from([1, 2, 3, 4]);
+  const b = Float32Array.from([0, 0, 0, 0]);
+  const out = new Float32Array(4);
+  // a read transposed: out[i, j] = a[j, i]
+  referenceBackend().binary('add', a, b, out, { shape: [2, 2], aStrides: [1, 2], bStrides: [2, 1] });
+  assert.deepEqual(Array.from(out), [1, 3, 2, 4]);
+});

@@ -1,0 +1,339 @@
+// ddar sample llamagen-dd: class-conditional images from an official LlamaGen DD student
+// (llamagen-B.pt / llamagen-L.pt, weights under "ema") in 1, 2 or more steps, or
+// teacher-involved (--teacher: DD step, the LlamaGen teacher continues, final DD step), decoded
+// by VQ-16 and written as a PNG grid. Progress goes to stderr; the output path to stdout.
+// The lead wires sampleLlamagenDD under `ddar sample llamagen-dd`.
+
+import { resolve } from 'node:path';
+import { writeImageGrid } from '../../io/image.js';
+import * as T from '../../tensor/index.js';
+import { normal_ } from '../../nn/init.js';
+import { gptConfig, isGptPreset, type GptPresetName } from '../../models/llamagen/config.js';
+import { Transformer, randomizeGpt } from '../../models/llamagen/gpt.js';
+import { VQModel } from '../../models/llamagen/vq.js';
+import { loadGpt, loadVq } from '../../models/llamagen/load.js';
+import { ddConfig } from '../../dd/students/llamagen/config.js';
+import { DDTransformer, randomizeDD } from '../../dd/students/llamagen/student.js';
+import { loadDD } from '../../dd/students/llamagen/load.js';
+import { toLatent } from '../../dd/students/llamagen/predict.js';
+import {
+  ddNoise,
+  ddTeacherRng,
+  sampleFewStep,
+  sampleWithTeacher,
+} from '../../dd/students/llamagen/sample.js';
+
+const HELP = `Usage: ddar sample llamagen-dd --dd FILE --vq FILE [options]
+
+Samples class-conditional images from a LlamaGen Distilled-Decoding student: 1 step
+(--steps 0), 2 steps (--steps 0,80) or any ascending t_list, re-using the same noise at every
+step (eval_fewstep.py). With --teacher, teacher-involved sampling (eval_combine_sample.py):
+one DD step, the LlamaGen teacher continues tokens --teacher-start..t1−1, a final DD step.
+Noise of sample i = Rng(seed, stream 2i) (the dataset generator's layout); the teacher draws
+from Rng(seed, stream 2·first + 1) per batch.
+
+Options:
+  --dd FILE             DD student checkpoint (llamagen-B.pt, llamagen-L.pt or safetensors)
+  --dd-key K            state dict inside the .pt (default: ema, then model/module/state_dict)
+  --vq FILE             VQ tokenizer checkpoint (vq_ds16_c2i.pt)
+  --preset NAME         GPT-B (default) or GPT-L (the released students)
+  --image-size N        256 (default; 16×16 tokens)
+  --steps LIST          t_list, e.g. 0 (1 step) or 0,80 (2 steps; default 0,80)
+  --split-t N           first position from the continuous head (default 80; DD-L used 130)
+  --classes LIST        ImageNet classes (default 207,360,387,974,88,979,417,279)
+  --seed N              noise seed (default 0)
+  --batch N             samples per forward pass (default 8)
+  --out FILE            PNG grid (default dd_samples.png)
+  --nrow N              images per grid row (default 8)
+  --teacher FILE        LlamaGen teacher (c2i_B_256.pt / c2i_L_256.pt): teacher-involved mode
+  --teacher-start P     tokens drafted by DD before the teacher (default 60; 0 = teacher from 0)
+  --cfg S               teacher CFG scale (default 2.0)
+  --top-k K             teacher top-k, 0 = off (default 8000)
+  --top-p P             teacher top-p, 1 = off (default 1.0)
+  --temperature T       teacher temperature (default 1.0)
+  --random              random weights instead of checkpoints (smoke test / timing; with
+                        --teacher any value gives a random teacher)
+  -h, --help            show this help
+
+Examples:
+  ddar sample llamagen-dd --dd llamagen-B.pt --vq vq_ds16_c2i.pt --preset GPT-B \\
+    --steps 0,80 --split-t 80 --classes 207,360 --seed 0 --out grid.png
+  ddar sample llamagen-dd --dd llamagen-L.pt --vq vq_ds16_c2i.pt --preset GPT-L \\
+    --teacher c2i_L_256.pt --steps 0,80 --teacher-start 60 --split-t 180 --out combined.png`;
+
+class UsageError extends Error {}
+
+interface Args {
+  dd: string | null;
+  ddKey: string | null;
+  vq: string | null;
+  preset: GptPresetName;
+  imageSize: number;
+  steps: number[];
+  splitT: number;
+  classes: number[];
+  seed: number;
+  batch: number;
+  out: string;
+  nrow: number;
+  teacher: string | null;
+  teacherStart: number;
+  cfg: number;
+  topK: number;
+  topP: number;
+  temperature: number;
+  random: boolean;
+}
+
+function intList(flag: string, v: string): number[] {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 0))
+    throw new UsageError(`${flag} ${v}: expected comma-separated non-negative integers`);
+  return xs;
+}
+
+function parse(argv: readonly string[]): Args | 'help' {
+  const a: Args = {
+    dd: null,
+    ddKey: null,
+    vq: null,
+    preset: 'GPT-B',
+    imageSize: 256,
+    steps: [0, 80],
+    splitT: 80,
+    classes: [207, 360, 387, 974, 88, 979, 417, 279],
+    seed: 0,
+    batch: 8,
+    out: 'dd_samples.png',
+    nrow: 8,
+    teacher: null,
+    teacherStart: 60,
+    cfg: 2.0,
+    topK: 8000,
+    topP: 1.0,
+    temperature: 1.0,
+    random: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const str = (): string => {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    const num = (ok: (x: number) => boolean, what: string): number => {
+      const s = str();
+      const x = Number(s);
+      if (!Number.isFinite(x) || !ok(x)) throw new UsageError(`${flag} ${s}: expected ${what}`);
+      return x;
+    };
+    const int = (min: number) =>
+      num((x) => Number.isSafeInteger(x) && x >= min, `an integer ≥ ${min}`);
+    switch (flag) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--dd':
+        a.dd = str();
+        break;
+      case '--dd-key':
+        a.ddKey = str();
+        break;
+      case '--vq':
+        a.vq = str();
+        break;
+      case '--preset': {
+        const p = str();
+        if (!isGptPreset(p))
+          throw new UsageError(`--preset ${p}: expected GPT-B or GPT-L (the released students)`);
+        a.preset = p;
+        break;
+      }
+      case '--image-size':
+        a.imageSize = num((x) => Number.isInteger(x) && x > 0 && x % 16 === 0, 'a multiple of 16');
+        break;
+      case '--steps':
+        a.steps = intList(flag, str());
+        break;
+      case '--split-t':
+        a.splitT = int(0);
+        break;
+      case '--classes':
+        a.classes = intList(flag, str());
+        break;
+      case '--seed':
+        a.seed = int(0);
+        break;
+      case '--batch':
+        a.batch = int(1);
+        break;
+      case '--out':
+        a.out = str();
+        break;
+      case '--nrow':
+        a.nrow = int(1);
+        break;
+      case '--teacher':
+        a.teacher = str();
+        break;
+      case '--teacher-start':
+        a.teacherStart = int(0);
+        break;
+      case '--cfg':
+        a.cfg = num((x) => x >= 0, 'a scale ≥ 0');
+        break;
+      case '--top-k':
+        a.topK = int(0);
+        break;
+      case '--top-p':
+        a.topP = num((x) => x > 0 && x <= 1, 'a probability in (0, 1]');
+        break;
+      case '--temperature':
+        a.temperature = num((x) => x >= 0, 'a temperature ≥ 0');
+        break;
+      case '--random':
+        a.random = true;
+        break;
+      default:
+        throw new UsageError(`unknown option '${arg}'`);
+    }
+  }
+  if (!a.random && (a.dd === null || a.vq === null))
+    throw new UsageError('--dd FILE and --vq FILE are required (or --random for a smoke test)');
+  if (a.steps.some((t, i) => i > 0 && t <= (a.steps[i - 1] as number)))
+    throw new UsageError(`--steps ${a.steps.join(',')}: the timesteps must be ascending`);
+  if (a.teacher !== null && a.steps.length < 2)
+    throw new UsageError('--teacher needs two timesteps in --steps (t0,t1; e.g. 0,80)');
+  return a;
+}
+
+function secs(t0: number): string {
+  return `${((performance.now() - t0) / 1000).toFixed(2)}s`;
+}
+
+function randomVq(seed: number): VQModel {
+  const vq = new VQModel();
+  const r = new T.Rng(seed, 3);
+  for (const [, t] of vq.namedParameters())
+    if (t.rank > 1) normal_(t, 1 / Math.sqrt(t.size / (t.shape[0] as number)), r);
+  return vq;
+}
+
+async function runArgs(a: Args): Promise<number> {
+  const t0 = performance.now();
+  const vq = a.random ? randomVq(a.seed) : loadVq(a.vq as string);
+  const V = vq.config.codebook_size;
+  const c = vq.config.codebook_embed_dim;
+  const G = a.imageSize / 2 ** (vq.config.encoder_ch_mult.length - 1);
+  const L = G * G;
+  const cfg = ddConfig(a.preset, { vocab_size: V, codebook_dim: c, block_size: L });
+  let model: DDTransformer;
+  if (a.random) model = randomizeDD(new DDTransformer(cfg), new T.Rng(a.seed, 1));
+  else {
+    const loaded = loadDD(a.dd as string, cfg, a.ddKey !== null ? { key: a.ddKey } : {});
+    model = loaded.model;
+    if (loaded.report.unexpected.length > 0)
+      process.stderr.write(
+        `note: ignored ${loaded.report.unexpected.length} unexpected keys: ${loaded.report.unexpected.slice(0, 5).join(', ')}\n`,
+      );
+  }
+  let teacher: Transformer | null = null;
+  if (a.teacher !== null) {
+    // The teacher of the same size, with its CFG null row (class_dropout_prob 0.1 by default).
+    const tc = gptConfig(a.preset, { vocab_size: V, block_size: L });
+    teacher = a.random
+      ? randomizeGpt(new Transformer(tc), new T.Rng(a.seed, 2))
+      : loadGpt(a.teacher, tc);
+  }
+  const codebook = vq.quantize.codebook();
+  process.stderr.write(
+    `loaded DD ${a.preset} (${(model.numParameters() / 1e6).toFixed(1)}M)${teacher ? `, teacher (${(teacher.numParameters() / 1e6).toFixed(1)}M)` : ''} and VQ (${(vq.numParameters() / 1e6).toFixed(1)}M) in ${secs(t0)}\n`,
+  );
+  for (const k of a.classes)
+    if (k >= cfg.num_classes)
+      throw new UsageError(`--classes: ${k} is not a class in [0, ${cfg.num_classes})`);
+
+  const N = a.classes.length;
+  const images: T.Tensor[] = [];
+  const tAll = performance.now();
+  let tSample = 0;
+  for (let first = 0; first < N; first += a.batch) {
+    const B = Math.min(a.batch, N - first);
+    const labels = Int32Array.from(a.classes.slice(first, first + B));
+    const noise = ddNoise(a.seed, B, L, c, first);
+    const tb = performance.now();
+    const tag = `[${first + 1}-${first + B}/${N}]`;
+    const onStep = (s: { step: number; t: number }) =>
+      process.stderr.write(`${tag} DD step ${s.step} (t=${s.t}) done at ${secs(tb)}\n`);
+    let x: T.Tensor;
+    if (teacher) {
+      let lastQ = -1;
+      x = sampleWithTeacher(model, labels, {
+        teacher,
+        tList: a.steps,
+        teacherStartT: a.teacherStart,
+        splitT: a.splitT,
+        noise,
+        codebook,
+        cfgScale: a.cfg,
+        topK: a.topK,
+        topP: a.topP,
+        temperature: a.temperature,
+        rng: ddTeacherRng(a.seed, first),
+        onStep,
+        onTeacherStep: (done, total) => {
+          const q = Math.floor((4 * done) / total);
+          if (q !== lastQ) {
+            lastQ = q;
+            process.stderr.write(`${tag} teacher ${done}/${total} tokens at ${secs(tb)}\n`);
+          }
+        },
+      });
+    } else
+      x = sampleFewStep(model, labels, {
+        tList: a.steps,
+        splitT: a.splitT,
+        noise,
+        codebook,
+        onStep,
+      });
+    tSample += performance.now() - tb;
+    const td = performance.now();
+    images.push(T.noGrad(() => vq.decode(toLatent(x))));
+    process.stderr.write(`${tag} decoded in ${secs(td)}\n`);
+  }
+  const all = images.length === 1 ? (images[0] as T.Tensor) : T.concat(images, 0);
+  const out = resolve(a.out);
+  writeImageGrid(out, all, { nrow: a.nrow, convention: 'llamagen', labels: a.classes.map(String) });
+  process.stderr.write(
+    `${N} images in ${secs(tAll)} (DD sampling ${(tSample / 1000).toFixed(2)}s, ${((N * 1000) / tSample).toFixed(2)} images/s before decoding)\n`,
+  );
+  process.stdout.write(`${out}\n`);
+  return 0;
+}
+
+/** `ddar sample llamagen-dd …` → exit code (0 ok, 1 runtime error, 2 usage error). */
+export async function sampleLlamagenDD(argv: string[]): Promise<number> {
+  try {
+    const a = parse(argv);
+    if (a === 'help') {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    return await runArgs(a);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(
+        `ddar sample llamagen-dd: ${e.message} (HINT: ddar sample llamagen-dd --help)\n`,
+      );
+      return 2;
+    }
+    const err = e as NodeJS.ErrnoException;
+    const msg =
+      err.code === 'ENOENT' && err.path !== undefined ? `no such file: ${err.path}` : err.message;
+    process.stderr.write(`ddar sample llamagen-dd: ${msg}\n`);
+    return 1;
+  }
+}
