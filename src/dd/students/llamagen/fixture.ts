@@ -152,8 +152,18 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
   T.noGrad(() => {
     // ---- single forward passes at every configured timestep ----
     const labels = () => input('cond_idx', 'the class labels');
-    const splitT = int('split_t', cfgJson.split_t);
-    for (const t of ints('timesteps', cfgJson.timesteps)) {
+    // Timesteps and split_t from config.json; names present in io.safetensors that the
+    // config does not list (another t, another split) are checked too.
+    const names = [...io.keys()];
+    const tSet = new Set<number>(
+      cfgJson.timesteps !== undefined ? ints('timesteps', cfgJson.timesteps) : [],
+    );
+    for (const n of names) {
+      const m = /^t(\d+)_/.exec(n);
+      if (m) tSet.add(Number(m[1]));
+    }
+    const cfgSplitT = cfgJson.split_t !== undefined ? int('split_t', cfgJson.split_t) : null;
+    for (const t of [...tSet].sort((a, b) => a - b)) {
       const p = `t${t}_`;
       if (![...io.keys()].some((k) => k.startsWith(p))) continue;
       const tsT = input(`${p}timestep`, `t=${t}`);
@@ -200,8 +210,14 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
       const fp = finalPredict(model, x, labels(), ts, gt);
       cmp(`${p}fp_tokens`, fp.tokens);
       cmp(`${p}fp_logits`, fp.logits);
-      const fx = `${p}final_x_split${splitT}`;
-      if (has(fx)) {
+      const splits = new Set<number>(cfgSplitT !== null ? [cfgSplitT] : []);
+      for (const n of names) {
+        const m = new RegExp(`^${p}final_x_split(\\d+)$`).exec(n);
+        if (m) splits.add(Number(m[1]));
+      }
+      for (const splitT of splits) {
+        const fx = `${p}final_x_split${splitT}`;
+        if (!has(fx)) continue;
         cmp(fx, getFinalX(fp, splitT, codebook));
         // The sampler's fused step gives the same x (x_t = x_BLC when the noise is x_BLC).
         const fast = ddStep(model, xd, xd, labels(), t, splitT, codebook);
@@ -220,15 +236,22 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
         typeof sampling === 'object' && sampling !== null
           ? (sampling as Record<string, unknown>)
           : {};
-      const cfgTList = ints('sampling.t_list', cfgRun.t_list);
-      const cfgSplit = int('sampling.split_t', cfgRun.split_t);
+      const cfgTList = cfgRun.t_list !== undefined ? ints('sampling.t_list', cfgRun.t_list) : null;
+      const cfgSplit =
+        cfgRun.split_t !== undefined ? int('sampling.split_t', cfgRun.split_t) : null;
       const runT = tList ?? cfgTList;
       const runSplit = split ?? cfgSplit;
+      if (runT === null || runSplit === null)
+        throw new Error(
+          'the sampling run needs its t_list and split_t (io run_t_list / run_split_t or config.json sampling)',
+        );
       lines.push({
         name: 'run t_list/split_t == config.json sampling',
         maxErr: 0,
         tol: 0,
-        pass: runT.join(',') === cfgTList.join(',') && runSplit === cfgSplit,
+        pass:
+          (cfgTList === null || runT.join(',') === cfgTList.join(',')) &&
+          (cfgSplit === null || runSplit === cfgSplit),
         note: `t_list [${runT.join(', ')}], split_t ${runSplit}`,
       });
       const B = noise.shape[0] as number;
