@@ -20,6 +20,7 @@ import { ddConfig } from '../src/dd/students/llamagen/config.js';
 import { DDTransformer, randomizeDD } from '../src/dd/students/llamagen/student.js';
 import { toLatent } from '../src/dd/students/llamagen/predict.js';
 import { ddNoise, sampleFewStep, type StepTrace } from '../src/dd/students/llamagen/sample.js';
+import { sampleLlamagenDD } from '../src/cli/commands/sample-llamagen-dd.js';
 
 const fixtures = findFixturesDir();
 const dir = fixtures ? join(fixtures, 'llamagen_dd') : null;
@@ -123,3 +124,59 @@ test('end to end: random small student, 1 and 2 steps, decoded by a small VQ int
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test(
+  'ddar sample llamagen-dd: the fixture student (+ teacher) through the CLI writes a PNG grid',
+  { skip: fixtures && dir && existsSync(dir) ? false : 'shared fixtures not found' },
+  async () => {
+    const F = fixtures as string;
+    const out = mkdtempSync(join(tmpdir(), 'ddar-dd-cli-'));
+    try {
+      const common = [
+        '--dd',
+        join(F, 'llamagen_dd', 'weights.pt'),
+        '--vq',
+        join(F, 'llamagen_vq', 'weights.safetensors'),
+        '--config',
+        join(F, 'llamagen_dd', 'config.json'),
+        '--vq-config',
+        join(F, 'llamagen_vq', 'config.json'),
+        '--split-t',
+        '6',
+        '--classes',
+        '5,1,2',
+        '--batch',
+        '2',
+      ];
+      const a = join(out, 'a.png');
+      assert.equal(await sampleLlamagenDD([...common, '--steps', '0,5', '--out', a]), 0);
+      assert.deepEqual([...readFileSync(a).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+      const b = join(out, 'b.png');
+      const teacher = [
+        '--teacher',
+        join(F, 'llamagen_gpt', 'weights.safetensors'),
+        '--teacher-start',
+        '3',
+        '--top-k',
+        '8',
+      ];
+      assert.equal(
+        await sampleLlamagenDD([...common, '--steps', '0,5', ...teacher, '--out', b]),
+        0,
+      );
+      assert.ok(readFileSync(b).length > 50);
+      assert.equal(
+        await sampleLlamagenDD([...common, '--steps', '0', ...teacher, '--out', b]),
+        2,
+        'teacher mode needs t0,t1',
+      );
+      assert.equal(await sampleLlamagenDD(['--steps', '5,0', '--random']), 2, 'descending steps');
+      assert.equal(
+        await sampleLlamagenDD(['--dd', join(out, 'missing.pt'), '--vq', join(out, 'missing.pt')]),
+        1,
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  },
+);

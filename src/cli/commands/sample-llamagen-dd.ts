@@ -4,15 +4,24 @@
 // by VQ-16 and written as a PNG grid. Progress goes to stderr; the output path to stdout.
 // The lead wires sampleLlamagenDD under `ddar sample llamagen-dd`.
 
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeImageGrid } from '../../io/image.js';
 import * as T from '../../tensor/index.js';
 import { normal_ } from '../../nn/init.js';
-import { gptConfig, isGptPreset, type GptPresetName } from '../../models/llamagen/config.js';
+import {
+  VQ_16,
+  gptConfig,
+  gptConfigFromJson,
+  isGptPreset,
+  vqConfigFromJson,
+  type GptPresetName,
+  type VqConfig,
+} from '../../models/llamagen/config.js';
 import { Transformer, randomizeGpt } from '../../models/llamagen/gpt.js';
 import { VQModel } from '../../models/llamagen/vq.js';
 import { loadGpt, loadVq } from '../../models/llamagen/load.js';
-import { ddConfig } from '../../dd/students/llamagen/config.js';
+import { ddConfig, ddConfigFromJson } from '../../dd/students/llamagen/config.js';
 import { DDTransformer, randomizeDD } from '../../dd/students/llamagen/student.js';
 import { loadDD } from '../../dd/students/llamagen/load.js';
 import { toLatent } from '../../dd/students/llamagen/predict.js';
@@ -37,7 +46,10 @@ Options:
   --dd-key K            state dict inside the .pt (default: ema, then model/module/state_dict)
   --vq FILE             VQ tokenizer checkpoint (vq_ds16_c2i.pt)
   --preset NAME         GPT-B (default) or GPT-L (the released students)
-  --image-size N        256 (default; 16×16 tokens)
+  --config FILE         student sizes as JSON with ModelArgs keys (dim, n_layer, n_head,
+                        vocab_size, block_size, codebook_dim, …) instead of --preset
+  --vq-config FILE      VQ sizes as JSON (codebook_size, ch_mult, …; default VQ-16)
+  --image-size N        256 (default; 16×16 tokens; ignored with --config)
   --steps LIST          t_list, e.g. 0 (1 step) or 0,80 (2 steps; default 0,80)
   --split-t N           first position from the continuous head (default 80; DD-L used 130)
   --classes LIST        ImageNet classes (default 207,360,387,974,88,979,417,279)
@@ -68,6 +80,8 @@ interface Args {
   ddKey: string | null;
   vq: string | null;
   preset: GptPresetName;
+  config: string | null;
+  vqConfig: string | null;
   imageSize: number;
   steps: number[];
   splitT: number;
@@ -98,6 +112,8 @@ function parse(argv: readonly string[]): Args | 'help' {
     ddKey: null,
     vq: null,
     preset: 'GPT-B',
+    config: null,
+    vqConfig: null,
     imageSize: 256,
     steps: [0, 80],
     splitT: 80,
@@ -151,6 +167,12 @@ function parse(argv: readonly string[]): Args | 'help' {
         a.preset = p;
         break;
       }
+      case '--config':
+        a.config = str();
+        break;
+      case '--vq-config':
+        a.vqConfig = str();
+        break;
       case '--image-size':
         a.imageSize = num((x) => Number.isInteger(x) && x > 0 && x % 16 === 0, 'a multiple of 16');
         break;
@@ -213,22 +235,38 @@ function secs(t0: number): string {
   return `${((performance.now() - t0) / 1000).toFixed(2)}s`;
 }
 
-function randomVq(seed: number): VQModel {
-  const vq = new VQModel();
+function randomVq(config: VqConfig, seed: number): VQModel {
+  const vq = new VQModel(config);
   const r = new T.Rng(seed, 3);
   for (const [, t] of vq.namedParameters())
     if (t.rank > 1) normal_(t, 1 / Math.sqrt(t.size / (t.shape[0] as number)), r);
   return vq;
 }
 
+function readJsonObject(path: string): Record<string, unknown> {
+  const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Error(`${path}: expected a JSON object of ModelArgs keys`);
+  return { ...v };
+}
+
 async function runArgs(a: Args): Promise<number> {
   const t0 = performance.now();
-  const vq = a.random ? randomVq(a.seed) : loadVq(a.vq as string);
+  const vqCfg = a.vqConfig !== null ? vqConfigFromJson(readJsonObject(a.vqConfig)) : VQ_16;
+  const vq = a.random ? randomVq(vqCfg, a.seed) : loadVq(a.vq as string, new VQModel(vqCfg));
   const V = vq.config.codebook_size;
   const c = vq.config.codebook_embed_dim;
   const G = a.imageSize / 2 ** (vq.config.encoder_ch_mult.length - 1);
-  const L = G * G;
-  const cfg = ddConfig(a.preset, { vocab_size: V, codebook_dim: c, block_size: L });
+  const json = a.config !== null ? readJsonObject(a.config) : null;
+  const cfg = json
+    ? ddConfigFromJson(json)
+    : ddConfig(a.preset, { vocab_size: V, codebook_dim: c, block_size: G * G });
+  if (cfg.vocab_size !== V || cfg.codebook_dim !== c)
+    throw new UsageError(
+      `the student (vocab ${cfg.vocab_size}, codebook_dim ${cfg.codebook_dim}) does not match the VQ (codebook ${V} × ${c})`,
+    );
+  const L = cfg.block_size;
+  const name = json ? a.config : a.preset;
   let model: DDTransformer;
   if (a.random) model = randomizeDD(new DDTransformer(cfg), new T.Rng(a.seed, 1));
   else {
@@ -242,14 +280,16 @@ async function runArgs(a: Args): Promise<number> {
   let teacher: Transformer | null = null;
   if (a.teacher !== null) {
     // The teacher of the same size, with its CFG null row (class_dropout_prob 0.1 by default).
-    const tc = gptConfig(a.preset, { vocab_size: V, block_size: L });
+    const tc = json
+      ? gptConfigFromJson({ ...json, class_dropout_prob: 0.1 })
+      : gptConfig(a.preset, { vocab_size: V, block_size: L });
     teacher = a.random
       ? randomizeGpt(new Transformer(tc), new T.Rng(a.seed, 2))
       : loadGpt(a.teacher, tc);
   }
   const codebook = vq.quantize.codebook();
   process.stderr.write(
-    `loaded DD ${a.preset} (${(model.numParameters() / 1e6).toFixed(1)}M)${teacher ? `, teacher (${(teacher.numParameters() / 1e6).toFixed(1)}M)` : ''} and VQ (${(vq.numParameters() / 1e6).toFixed(1)}M) in ${secs(t0)}\n`,
+    `loaded DD ${name} (${(model.numParameters() / 1e6).toFixed(1)}M)${teacher ? `, teacher (${(teacher.numParameters() / 1e6).toFixed(1)}M)` : ''} and VQ (${(vq.numParameters() / 1e6).toFixed(1)}M) in ${secs(t0)}\n`,
   );
   for (const k of a.classes)
     if (k >= cfg.num_classes)
