@@ -4,8 +4,9 @@
 // 8^5 sequences (CFG 1.5 with VAR's per-scale ramp, top-k 6, enumerated through the teacher's
 // own per-scale generation) is compared with 20 000 fresh samples per class of DD 1-step, DD
 // 2-step ([0, 1]) and onestep*. Margins asserted: DD 1-step TV ≤ onestep* TV − 0.4, and 2-step
-// ≤ 1-step + 0.03. (Measured on native: 1-step 0.19, 2-step 0.11, onestep* 0.92.) skip-1 is
-// checked too: it must land between DD and onestep* on this teacher.
+// ≤ 1-step + 0.03. (Measured on native: 1-step 0.19, 2-step 0.11, onestep* 0.92.) With two
+// scales skip-1 IS the teacher (scale 1 is drawn from its exact conditional in one pass), so its
+// TV measures only the sampling noise of 20 000 draws (measured 0.04): asserted < 0.08.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -56,5 +57,8 @@ test('DD training (VAR): distilled 1-/2-step samples are far closer to the teach
     r.twoStep <= r.oneStep + 0.03,
     `2-step TV ${r.twoStep} must not exceed 1-step ${r.oneStep} + 0.03`,
   );
-  assert.ok(skipTv < r.onestepStar, `skip-1 TV ${skipTv} should beat onestep* ${r.onestepStar}`);
+  assert.ok(
+    skipTv < 0.08,
+    `skip-1 on two scales samples the teacher exactly; TV ${skipTv} should be sampling noise`,
+  );
 });
