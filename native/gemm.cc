@@ -54,13 +54,19 @@ void packBPanel(const GemmView& g, int64_t p0, int64_t kc, int64_t j0, int64_t n
       std::memcpy(dst + p * nr, src + p * g.rsB, cols * sizeof(float));
       for (int64_t j = cols; j < nr; j++) dst[p * nr + j] = 0.f;
     }
-  } else {  // transposed B: each column j is contiguous along k
-    for (int64_t j = 0; j < cols; j++) {
-      const float* s = src + j * g.csB;
-      for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = s[p * g.rsB];
+  } else if (g.rsB == 1 && simd().packBT && nr == simd().nr) {  // nn.Linear weights [N, K]
+    simd().packBT(src, g.csB, kc, cols, dst);
+  } else {  // transposed B: each column j is contiguous along k; 16 k at a time keeps the
+            // written rows of dst in L1
+    for (int64_t p0 = 0; p0 < kc; p0 += 16) {
+      const int64_t p1 = std::min<int64_t>(kc, p0 + 16);
+      for (int64_t j = 0; j < cols; j++) {
+        const float* s = src + j * g.csB;
+        for (int64_t p = p0; p < p1; p++) dst[p * nr + j] = s[p * g.rsB];
+      }
+      for (int64_t p = p0; p < p1; p++)
+        for (int64_t j = cols; j < nr; j++) dst[p * nr + j] = 0.f;
     }
-    for (int64_t j = cols; j < nr; j++)
-      for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0.f;
   }
 }
 

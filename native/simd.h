@@ -32,6 +32,12 @@ struct SimdOps {
   // Vectorised unary ops built on exp: op is a Unary code (kernels.h) among Exp, Sigmoid, Silu,
   // GeluTanh; returns false (and writes nothing) for any other op.
   bool (*unaryFast)(int op, const float* x, float* out, int64_t n);
+  // Optional (null: gemm.cc's portable loop). Packs a B panel from `cols` (≤ nr) rows of w
+  // (row stride ldw, each read for kc consecutive values): dst[p*nr + j] = w[j*ldw + p] for
+  // j < cols, 0 for cols ≤ j < nr (B transposed, e.g. nn.Linear weights [N, K]).
+  void (*packBT)(const float* w, int64_t ldw, int64_t kc, int64_t cols, float* dst) = nullptr;
+  // Optional: d[j] = lo ≤ j < hi ? s[j] : 0 for 0 ≤ j < n (s is read only inside [lo, hi)).
+  void (*copyWindow)(float* d, const float* s, int64_t lo, int64_t hi, int64_t n) = nullptr;
 };
 
 // Unary codes handled by unaryFast (values of ddar::Unary).

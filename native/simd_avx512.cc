@@ -268,8 +268,69 @@ bool unaryFast(int op, const float* x, float* out, int64_t n) {
   return true;
 }
 
+// In-register 16×16 transpose: r[i] lane j ← r[j] lane i.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // r[4i + c], 128-bit lane L: rows 4i..4i+3 of column 4L + c.
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  // 4×4 transpose of 128-bit lanes among r[c], r[4+c], r[8+c], r[12+c].
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; c++) {
+    t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+    t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; c++) {
+    r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xDD);
+    r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xDD);
+  }
+}
+
+void packBT(const float* w, int64_t ldw, int64_t kc, int64_t cols, float* dst) {
+  for (int h = 0; h < NR / 16; h++) {
+    const float* wh = w + h * 16 * ldw;
+    const int64_t rows = cols - h * 16;  // valid rows of this half (may be ≤ 0)
+    for (int64_t p = 0; p < kc; p += 16) {
+      const __mmask16 m = tailMask(kc - p);
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; i++)
+        r[i] = i < rows ? _mm512_maskz_loadu_ps(m, wh + i * ldw + p) : _mm512_setzero_ps();
+      transpose16(r);
+      float* d = dst + p * NR + h * 16;
+      const int64_t q1 = kc - p < 16 ? kc - p : 16;
+      for (int64_t q = 0; q < q1; q++) _mm512_store_ps(d + q * NR, r[q]);
+    }
+  }
+}
+
+void copyWindow(float* d, const float* s, int64_t lo, int64_t hi, int64_t n) {
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = tailMask(n - j);
+    const int64_t a = lo - j, b = hi - j;  // valid lanes [a, b)
+    __mmask16 v = 0;
+    if (b > 0 && a < 16) v = (__mmask16)(tailMask(b) & ~(a > 0 ? tailMask(a) : (__mmask16)0));
+    _mm512_mask_storeu_ps(d + j, m, _mm512_maskz_loadu_ps(v, s + j));
+  }
+}
+
 const SimdOps kOps = {"avx512", MR, NR, 14 * 12, 384, 3072, gemmMicro, gemmMicroRows, gemvT, gemvN,
-                      dot, axpy, scale, maxv, expSub, unaryFast};
+                      dot, axpy, scale, maxv, expSub, unaryFast, packBT, copyWindow};
 
 }  // namespace
 
