@@ -12,6 +12,7 @@ const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   llamagen: () => import('./suites/llamagen.js'),
   var: () => import('./suites/var.js'),
   'dd-var': () => import('./suites/dd-var.js'),
+  'dd-train': () => import('./suites/dd-train.js'),
 };
 
 export const suiteNames = Object.keys(SUITES);
