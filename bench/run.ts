@@ -11,6 +11,7 @@ const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   block: () => import('./suites/block.js'),
   llamagen: () => import('./suites/llamagen.js'),
   var: () => import('./suites/var.js'),
+  'dd-llamagen': () => import('./suites/dd-llamagen.js'),
   'dd-var': () => import('./suites/dd-var.js'),
   'dd-train': () => import('./suites/dd-train.js'),
 };

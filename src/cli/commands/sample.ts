@@ -236,6 +236,10 @@ const FAMILIES: Record<string, Family> = {
     summary: 'VAR teacher + multi-scale VQVAE (class-conditional)',
     run: async (argv) => (await import('./sample-var.js')).sampleVar([...argv]),
   },
+  'llamagen-dd': {
+    summary: 'LlamaGen DD student (1/2-step or teacher-involved) + VQ-16',
+    run: async (argv) => (await import('./sample-llamagen-dd.js')).sampleLlamagenDD([...argv]),
+  },
   'var-dd': {
     summary: 'VAR Distilled Decoding student (1 or few steps) + VQVAE',
     run: async (argv) => (await import('./sample-var-dd.js')).sampleVarDD([...argv]),
