@@ -78,13 +78,16 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
     // d logits[r] = (softmax(r) − onehot(target)) · g[r] (0 on ignored rows)
     const gd = fdata('crossEntropy', g);
     const [dx, dxd] = alloc(logits.shape, dt);
+    K().softmax(ld, dxd, rows, n); // the backend's (vectorised) softmax
     for (let r = 0; r < rows; r++) {
       const t = td[r] as number;
-      if (t === ignore) continue;
-      const gr = (reduction === 'none' ? (gd[r] as number) : (gd[0] as number)) * scale;
       const off = r * n;
-      const l = lse[r] as number;
-      for (let j = 0; j < n; j++) dxd[off + j] = Math.exp((ld[off + j] as number) - l) * gr;
+      if (t === ignore) {
+        dxd.fill(0, off, off + n);
+        continue;
+      }
+      const gr = (reduction === 'none' ? (gd[r] as number) : (gd[0] as number)) * scale;
+      for (let j = 0; j < n; j++) dxd[off + j] = (dxd[off + j] as number) * gr;
       dxd[off + t] = (dxd[off + t] as number) - gr;
     }
     return [dx];
