@@ -30,39 +30,69 @@ struct PackCtx {
   const ConvArgs* p;
 };
 
+void copyWindowPortable(float* d, const float* s, int64_t lo, int64_t hi, int64_t n) {
+  lo = std::min(std::max<int64_t>(lo, 0), n);
+  hi = std::max(std::min(hi, n), lo);
+  for (int64_t j = 0; j < lo; j++) d[j] = 0.f;
+  for (int64_t j = lo; j < hi; j++) d[j] = s[j];
+  for (int64_t j = hi; j < n; j++) d[j] = 0.f;
+}
+
 // B = cols (forward): rows q = (ci, ky, kx) in [q0, q0+kc), columns = pixels [j0, j0+ncols).
+// With stride 1 along x the panel's columns are a few runs of consecutive pixels of one output
+// row each (segments), and each run reads consecutive input values: one masked copy per run.
 void packCols(const void* ctx, int64_t q0, int64_t kc, int64_t j0, int64_t ncols, int nr, float* dst) {
   const PackCtx& c = *static_cast<const PackCtx*>(ctx);
   const ConvArgs& p = *c.p;
   const int64_t kk = p.kh * p.kw;
+  if (p.strideW == 1) {
+    auto copy = simd().copyWindow ? simd().copyWindow : copyWindowPortable;
+    int64_t sj[64], sn[64], siy[64], six[64];
+    int ns = 0;
+    for (int64_t jj = 0; jj < ncols;) {
+      const int64_t j = j0 + jj, oy = j / p.ow, ox = j % p.ow;
+      const int64_t n = std::min(ncols - jj, p.ow - ox);
+      sj[ns] = jj, sn[ns] = n, siy[ns] = oy * p.strideH - p.padH, six[ns] = ox - p.padW;
+      ns++;
+      jj += n;
+    }
+    int64_t ci = q0 / kk, ky = (q0 % kk) / p.kw, kx = q0 % p.kw;
+    for (int64_t r = 0; r < kc; r++) {
+      const float* xc = c.x + ci * p.h * p.w;
+      float* d = dst + r * nr;
+      for (int s = 0; s < ns; s++) {
+        const int64_t iy = siy[s] + ky, ix = six[s] + kx, n = sn[s];
+        if (iy < 0 || iy >= p.h) std::fill(d + sj[s], d + sj[s] + n, 0.f);
+        else {
+          const float* src = xc + iy * p.w + ix;
+          // The next panels read the following lines of these ~kc input rows: too many
+          // streams for the hardware prefetcher.
+          __builtin_prefetch(src + 2 * nr);
+          __builtin_prefetch(src + 2 * nr + 16);
+          copy(d + sj[s], src, -ix, p.w - ix, n);
+        }
+      }
+      for (int64_t jj = ncols; jj < nr; jj++) d[jj] = 0.f;
+      if (++kx == p.kw) {
+        kx = 0;
+        if (++ky == p.kh) ky = 0, ci++;
+      }
+    }
+    return;
+  }
   int64_t iy0[64], ix0[64];
   for (int64_t jj = 0; jj < ncols; jj++) {
     const int64_t j = j0 + jj, oy = j / p.ow, ox = j % p.ow;
     iy0[jj] = oy * p.strideH - p.padH;
     ix0[jj] = ox * p.strideW - p.padW;
   }
-  const bool oneRow = ncols > 0 && j0 / p.ow == (j0 + ncols - 1) / p.ow && p.strideW == 1;
   for (int64_t r = 0; r < kc; r++) {
     const int64_t q = q0 + r, ci = q / kk, ky = (q % kk) / p.kw, kx = q % p.kw;
     const float* xc = c.x + ci * p.h * p.w;
     float* d = dst + r * nr;
-    if (oneRow) {  // one output row, stride 1: a contiguous run of one input row
-      const int64_t iy = iy0[0] + ky;
-      if (iy < 0 || iy >= p.h) {
-        std::fill(d, d + ncols, 0.f);
-      } else {
-        const float* xr = xc + iy * p.w;
-        const int64_t ix = ix0[0] + kx;
-        const int64_t lo = std::max<int64_t>(0, -ix), hi = std::min<int64_t>(ncols, p.w - ix);
-        for (int64_t jj = 0; jj < std::min(lo, ncols); jj++) d[jj] = 0.f;
-        for (int64_t jj = lo; jj < hi; jj++) d[jj] = xr[ix + jj];
-        for (int64_t jj = std::max(hi, lo); jj < ncols; jj++) d[jj] = 0.f;
-      }
-    } else {
-      for (int64_t jj = 0; jj < ncols; jj++) {
-        const int64_t iy = iy0[jj] + ky, ix = ix0[jj] + kx;
-        d[jj] = (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) ? xc[iy * p.w + ix] : 0.f;
-      }
+    for (int64_t jj = 0; jj < ncols; jj++) {
+      const int64_t iy = iy0[jj] + ky, ix = ix0[jj] + kx;
+      d[jj] = (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) ? xc[iy * p.w + ix] : 0.f;
     }
     for (int64_t jj = ncols; jj < nr; jj++) d[jj] = 0.f;
   }

@@ -551,6 +551,8 @@ describe('native vs ts: conv2d', { skip }, () => {
     conv(2, 3, 9, 37, 12, 3, 3, 1, 1),
     conv(1, 5, 6, 64, 10, 3, 3, 1, 1),
     conv(1, 3, 5, 5, 2, 3, 3, 1, 2),
+    // VQ-decoder-like: panels span several 16-pixel rows, k split over KC blocks
+    conv(1, 48, 16, 16, 40, 3, 3, 1, 1),
   ];
   for (const p of cases) {
     const name = `x[${p.n},${p.cin},${p.h},${p.w}] w[${p.cout},${p.cin},${p.kh},${p.kw}] s${p.strideH} p${p.padH}`;
