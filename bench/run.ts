@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   conv2d: () => import('./suites/conv2d.js'),
   block: () => import('./suites/block.js'),
   llamagen: () => import('./suites/llamagen.js'),
+  flow: () => import('./suites/flow.js'),
   var: () => import('./suites/var.js'),
   'dd-llamagen': () => import('./suites/dd-llamagen.js'),
   'dd-var': () => import('./suites/dd-var.js'),

@@ -20,7 +20,7 @@ const TOKENS = 256;
 
 /** Fast seeded fill (xorshift32 uniforms with the fixtures' std: embeddings 1, linear and conv
  *  weights 1/√fan_in, norms 1, biases 0.05). Values only matter for the sampling distribution. */
-function fillRandom(m: Module, seed: number): void {
+export function fillRandom(m: Module, seed: number): void {
   let s = seed >>> 0 || 1;
   for (const [name, t] of m.namedTensors()) {
     const d = t.data;
@@ -52,7 +52,7 @@ function labels(n: number): T.Tensor {
 }
 
 /** Seconds for a prefill + (steps − 1) decode steps of a batch, CFG 2.0, top-k 8000. */
-function genSeconds(gpt: Transformer, batch: number, steps: number, seed: number): number {
+export function genSeconds(gpt: Transformer, batch: number, steps: number, seed: number): number {
   const t0 = performance.now();
   generate(gpt, labels(batch), {
     cfgScale: 2,

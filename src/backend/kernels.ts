@@ -112,6 +112,18 @@ export interface RopeParams {
   readonly inverse: boolean;
 }
 
+/** The DD flow map over compact supports (see src/dd/flow.ts). */
+export interface FlowMapParams {
+  readonly rows: number;
+  readonly d: number;
+  /** Integration steps n; times has n + 1 entries from 0 to 1. */
+  readonly steps: number;
+  /** Heun (corrector on every step but the last) instead of Euler, both in x1-prediction form. */
+  readonly heun: boolean;
+  /** Entries whose log-weight falls this far below the row's largest are dropped. */
+  readonly pruneNats: number;
+}
+
 export interface Kernels {
   readonly name: string;
   /** False when this backend cannot run the call (e.g. float64 on `native`). */
@@ -212,6 +224,22 @@ export interface KernelFns {
     p: AttentionParams,
   ): void;
   rope(x: F, table: F, out: F, p: RopeParams): void;
+  /** Row r integrates from noise[r·d …] over support entries rowStart[r] … rowStart[r+1]−1
+   *  (codebook rows idx[e] with log-probabilities logp[e]); writes the landing token, the end
+   *  point [rows, d] and the final posterior weight of the chosen entry. Results must be
+   *  bit-identical across backends (float64 arithmetic in the reference's order). */
+  flowMap(
+    rowStart: Int32Array,
+    idx: Int32Array,
+    logp: Float64Array,
+    codebook: Float32Array,
+    noise: Float32Array,
+    times: Float64Array,
+    tokens: Int32Array,
+    endpoints: Float32Array,
+    finalWeight: Float32Array,
+    p: FlowMapParams,
+  ): void;
 }
 
 export type Backend = Kernels & KernelFns;

@@ -10,7 +10,13 @@
 // Letters: N positions mapped at once, V codebook size, S support size (entries with p > 0),
 // d codebook dimension. Posterior weights are computed in log space, in float64, from
 //     log w_k = log p_k + (t·x·c_k − t²‖c_k‖²/2) / (1−t)² + const,
-// which is stable for V = 16384 and t → 1.
+// which is stable for V = 16384 and t → 1. Entries whose posterior weight falls below e^-40
+// of the largest are dropped as the flow goes on (posteriors only sharpen), which makes the
+// late, fine steps cheap.
+
+const PRUNE_NATS = 40;
+
+import { kernels } from '../backend/registry.js';
 
 export type FlowSolver = 'euler' | 'heun';
 export type FlowGrid = 'uniform' | 'quadratic';
@@ -40,7 +46,8 @@ export interface FlowMapResult {
 }
 
 export function timeGrid(steps: number, grid: FlowGrid): Float64Array {
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`flow map: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new Error(`flow map: steps must be a positive integer, got ${steps}`);
   const t = new Float64Array(steps + 1);
   for (let i = 0; i <= steps; i++) {
     const s = i / steps;
@@ -50,83 +57,9 @@ export function timeGrid(steps: number, grid: FlowGrid): Float64Array {
   return t;
 }
 
-/** Scratch for one position: the support of p gathered contiguously. */
-class Support {
-  idx: Int32Array;
-  logp: Float64Array;
-  c: Float64Array; // [S, d]
-  half: Float64Array; // ‖c_k‖² / 2
-  w: Float64Array;
-  size = 0;
-  constructor(
-    V: number,
-    readonly d: number,
-  ) {
-    this.idx = new Int32Array(V);
-    this.logp = new Float64Array(V);
-    this.c = new Float64Array(V * d);
-    this.half = new Float64Array(V);
-    this.w = new Float64Array(V);
-  }
-
-  load(p: Float32Array, pOff: number, V: number, codebook: Float32Array): void {
-    const d = this.d;
-    let s = 0;
-    for (let k = 0; k < V; k++) {
-      const pk = p[pOff + k] as number;
-      if (!(pk > 0)) continue;
-      this.idx[s] = k;
-      this.logp[s] = Math.log(pk);
-      let nn = 0;
-      for (let j = 0; j < d; j++) {
-        const v = codebook[k * d + j] as number;
-        this.c[s * d + j] = v;
-        nn += v * v;
-      }
-      this.half[s] = nn / 2;
-      s++;
-    }
-    if (s === 0) throw new Error('flow map: a distribution has no positive probability');
-    this.size = s;
-  }
-
-  /** Posterior mean m(x, t) into m; returns the index (in the support) of the largest weight
-   *  and leaves normalised weights in this.w. */
-  mean(x: Float64Array, t: number, m: Float64Array): number {
-    const { d, size, c, w } = this;
-    const inv = 1 / ((1 - t) * (1 - t));
-    let mx = -Infinity;
-    let best = 0;
-    for (let s = 0; s < size; s++) {
-      let dot = 0;
-      for (let j = 0; j < d; j++) dot += x[j]! * c[s * d + j]!;
-      const l = this.logp[s]! + (t * dot - t * t * this.half[s]!) * inv;
-      w[s] = l;
-      if (l > mx) {
-        mx = l;
-        best = s;
-      }
-    }
-    let z = 0;
-    for (let s = 0; s < size; s++) {
-      const e = Math.exp(w[s]! - mx);
-      w[s] = e;
-      z += e;
-    }
-    m.fill(0);
-    const iz = 1 / z;
-    for (let s = 0; s < size; s++) {
-      const ws = w[s]! * iz;
-      w[s] = ws;
-      if (ws === 0) continue;
-      for (let j = 0; j < d; j++) m[j] = m[j]! + ws * c[s * d + j]!;
-    }
-    return best;
-  }
-}
-
 /** Maps N positions: probs [N, V] (each row a distribution; zeros outside the support),
- *  codebook [V, d], noise [N, d]. */
+ *  codebook [V, d], noise [N, d]. Runs on the active backend's flowMap kernel; every backend
+ *  performs the same float64 operations, so tokens are identical across backends. */
 export function flowMap(
   probs: Float32Array,
   codebook: Float32Array,
@@ -137,49 +70,50 @@ export function flowMap(
 ): FlowMapResult {
   const N = probs.length / V;
   if (!Number.isInteger(N) || codebook.length !== V * d || noise.length !== N * d) {
-    throw new Error(`flow map: expected probs [N, ${V}], codebook [${V}, ${d}], noise [N, ${d}]; got ${probs.length}, ${codebook.length}, ${noise.length} values`);
+    throw new Error(
+      `flow map: expected probs [N, ${V}], codebook [${V}, ${d}], noise [N, ${d}]; got ${probs.length}, ${codebook.length}, ${noise.length} values`,
+    );
   }
-  const ts = timeGrid(opts.steps, opts.grid);
-  const sup = new Support(V, d);
-  const x = new Float64Array(d);
-  const m = new Float64Array(d);
-  const xp = new Float64Array(d);
-  const m2 = new Float64Array(d);
+  // Compact supports: row r owns entries rowStart[r] … rowStart[r+1]−1.
+  const rowStart = new Int32Array(N + 1);
+  let total = 0;
+  for (let i = 0; i < probs.length; i++) if (probs[i]! > 0) total++;
+  const idx = new Int32Array(total);
+  const logp = new Float64Array(total);
+  let e = 0;
+  for (let r = 0; r < N; r++) {
+    rowStart[r] = e;
+    for (let k = 0; k < V; k++) {
+      const pk = probs[r * V + k]!;
+      if (!(pk > 0)) continue;
+      idx[e] = k;
+      logp[e] = Math.log(pk);
+      e++;
+    }
+    if (e === rowStart[r])
+      throw new Error(`flow map: distribution ${r} has no positive probability`);
+  }
+  rowStart[N] = e;
   const tokens = new Int32Array(N);
   const endpoints = new Float32Array(N * d);
   const finalWeight = new Float32Array(N);
-  for (let r = 0; r < N; r++) {
-    sup.load(probs, r * V, V, codebook);
-    for (let j = 0; j < d; j++) x[j] = noise[r * d + j]!;
-    let best = 0;
-    for (let i = 0; i < opts.steps; i++) {
-      const t = ts[i]!;
-      const t1 = ts[i + 1]!;
-      best = sup.mean(x, t, m);
-      if (i === opts.steps - 1) {
-        // The last step reaches t = 1: the x1-prediction update is x ← m.
-        for (let j = 0; j < d; j++) x[j] = m[j]!;
-        break;
-      }
-      const a = (1 - t1) / (1 - t);
-      const b = (t1 - t) / (1 - t);
-      if (opts.solver === 'euler') {
-        for (let j = 0; j < d; j++) x[j] = a * x[j]! + b * m[j]!;
-      } else {
-        // Heun on dx/dt = (m − x)/(1 − t): average the velocities at t and at the predictor.
-        const h = t1 - t;
-        for (let j = 0; j < d; j++) xp[j] = a * x[j]! + b * m[j]!;
-        sup.mean(xp, t1, m2);
-        for (let j = 0; j < d; j++) {
-          const v1 = (m[j]! - x[j]!) / (1 - t);
-          const v2 = (m2[j]! - xp[j]!) / (1 - t1);
-          x[j] = x[j]! + 0.5 * h * (v1 + v2);
-        }
-      }
-    }
-    tokens[r] = sup.idx[best]!;
-    finalWeight[r] = sup.w[best]!;
-    for (let j = 0; j < d; j++) endpoints[r * d + j] = x[j]!;
-  }
+  kernels().flowMap(
+    rowStart,
+    idx,
+    logp,
+    codebook,
+    noise,
+    timeGrid(opts.steps, opts.grid),
+    tokens,
+    endpoints,
+    finalWeight,
+    {
+      rows: N,
+      d,
+      steps: opts.steps,
+      heun: opts.solver === 'heun',
+      pruneNats: PRUNE_NATS,
+    },
+  );
   return { tokens, endpoints, finalWeight };
 }

@@ -3,6 +3,7 @@
 
 import type { Backend } from '../kernels.js';
 import { sdpa, sdpaBackward } from './attention.js';
+import { flowMap } from './flow.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { binary, unary, unaryGrad, where } from './elementwise.js';
 import { gather, permute, scatterAdd } from './layout.js';
@@ -37,4 +38,5 @@ export const tsBackend: Backend = {
   sdpa,
   sdpaBackward,
   rope,
+  flowMap,
 };
