@@ -11,7 +11,16 @@ import { fitOnestep, sampleOnestep, sampleSkipN } from '../../dd/train/baselines
 import { saveSafetensors } from '../../io/safetensors.js';
 import { Rng } from '../../tensor/rng.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { UsageError, guarded, intListFlag, numberFlag, parseArgs, requiredFlag } from '../args.js';
+import {
+  UsageError,
+  guarded,
+  intListFlag,
+  numberFlag,
+  parseArgs,
+  requiredFlag,
+  wantsHelp,
+} from '../args.js';
+import { progressLine } from '../progress.js';
 import { loadTeacher } from './train-teacher.js';
 
 const HELP = `usage:
@@ -48,7 +57,7 @@ function labelsFor(n: number, classes: readonly number[], seed: number): Int32Ar
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || argv.includes('--help')) {
+  if (sub === undefined || wantsHelp(argv)) {
     console.log(HELP);
     return sub === undefined ? 2 : 0;
   }
@@ -129,12 +138,12 @@ export async function run(argv: string[]): Promise<number> {
       labels = labelsFor(n, classes, seed);
       L = t.model.sched.L;
       tokens = new Int32Array(n * L);
+      const bar = progressLine(`skip-${skip}`, 'samples');
       for (let a = 0; a < n; a += batch) {
         const lab = labels.subarray(a, Math.min(n, a + batch));
         tokens.set(sampleSkipN(t.model, t.vae.quantize, lab, opts, new Rng(seed, a)), a * L);
-        process.stderr.write(`skip-${skip}: ${Math.min(n, a + batch)}/${n}\r`);
+        bar({ done: Math.min(n, a + batch), total: n });
       }
-      process.stderr.write('\n');
     } else throw new UsageError(`unknown baseline '${sub}' (onestep, skip-n)`);
     saveSafetensors(
       out,

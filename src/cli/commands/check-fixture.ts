@@ -4,8 +4,9 @@
 // from config.json, loads weights.pt and weights.safetensors, and reports one line per output.
 // Exit status: 0 all pass, 1 any FAIL (or an error), 2 usage / unsupported kind.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { UsageError, guarded, parseArgs, readJsonObject, wantsHelp } from '../args.js';
 
 interface CheckLine {
   readonly name: string;
@@ -74,41 +75,36 @@ function fmtLine(l: CheckLine, width: number): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('-h') || argv.includes('--help')) {
+  if (wantsHelp(argv)) {
     console.log(HELP);
     return 0;
   }
-  const json = argv.includes('--json');
-  const pos = argv.filter((a) => !a.startsWith('--'));
-  const unknown = argv.filter((a) => a.startsWith('--') && a !== '--json');
-  if (pos.length !== 1 || unknown.length > 0) {
-    console.error(
-      `ddar check-fixture: expected one fixture folder${unknown.length > 0 ? ` (unknown option ${unknown.join(', ')})` : ''}\n\n${HELP}`,
+  return guarded('check-fixture', () => check(argv));
+}
+
+function readKind(cfgPath: string): string {
+  if (!existsSync(cfgPath))
+    throw new UsageError(
+      `${cfgPath} not found; DIR must be a fixture folder such as ../shared/fixtures/llamagen_gpt`,
     );
-    return 2;
-  }
-  const dir = resolve(pos[0] as string);
-  const cfgPath = join(dir, 'config.json');
-  if (!existsSync(cfgPath)) {
-    console.error(
-      `ddar check-fixture: ${cfgPath} not found; DIR must be a fixture folder such as ../shared/fixtures/llamagen_gpt`,
-    );
-    return 2;
-  }
   let kind: unknown;
   try {
-    const cfg: unknown = JSON.parse(readFileSync(cfgPath, 'utf8'));
-    kind = typeof cfg === 'object' && cfg !== null && 'kind' in cfg ? cfg.kind : undefined;
+    kind = readJsonObject(cfgPath)['kind'];
   } catch (e) {
-    console.error(
-      `ddar check-fixture: ${cfgPath} is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+    throw new UsageError(
+      `${cfgPath} is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
     );
-    return 2;
   }
-  if (typeof kind !== 'string') {
-    console.error(`ddar check-fixture: ${cfgPath} has no string "kind"`);
-    return 2;
-  }
+  if (typeof kind !== 'string') throw new UsageError(`${cfgPath} has no string "kind"`);
+  return kind;
+}
+
+async function check(argv: readonly string[]): Promise<number> {
+  const { flags, positional } = parseArgs(argv, [], ['--json']);
+  const json = flags.has('--json');
+  if (positional.length !== 1) throw new UsageError('expected one fixture folder');
+  const dir = resolve(positional[0] as string);
+  const kind = readKind(join(dir, 'config.json'));
   const load = CHECKERS[kind];
   if (!load) {
     console.error(
@@ -120,10 +116,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     lines = (await load())(dir).lines;
   } catch (e) {
-    console.error(
-      `ddar check-fixture: ${dir} (${kind}): ${e instanceof Error ? e.message : String(e)}`,
-    );
-    return 1;
+    throw new Error(`${dir} (${kind}): ${e instanceof Error ? e.message : String(e)}`);
   }
   if (json) {
     for (const l of lines)

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { openCheckpoint } from '../../io/checkpoint.js';
 import { saveSafetensors } from '../../io/safetensors.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { UsageError, guarded, parseArgs, wantsHelp } from '../args.js';
 
 const HELP = `Usage: ddar convert IN OUT.safetensors [options]
 
@@ -32,8 +33,6 @@ Examples:
   ddar convert c2i_L_256.pt gpt.safetensors --key model --dtype bf16
   ddar convert ckpt.pth ema.safetensors --key trainer.ema_parameters`;
 
-export class UsageError extends Error {}
-
 interface ConvertArgs {
   input: string;
   output: string;
@@ -44,56 +43,35 @@ interface ConvertArgs {
   force: boolean;
 }
 
-function parse(argv: readonly string[]): ConvertArgs | 'help' {
-  const pos: string[] = [];
-  const a: Omit<ConvertArgs, 'input' | 'output'> = { strip: false, force: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] =
-      arg.startsWith('--') && arg.includes('=')
-        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-        : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--key':
-        a.key = value();
-        break;
-      case '--prefix':
-        a.prefix = value();
-        break;
-      case '--strip-prefix':
-        a.strip = true;
-        break;
-      case '--force':
-        a.force = true;
-        break;
-      case '--dtype': {
-        const v = value().toLowerCase();
-        const map: Record<string, 'F32' | 'F16' | 'BF16'> = {
-          f32: 'F32',
-          float32: 'F32',
-          f16: 'F16',
-          float16: 'F16',
-          fp16: 'F16',
-          bf16: 'BF16',
-          bfloat16: 'BF16',
-        };
-        const d = map[v];
-        if (d === undefined) throw new UsageError(`--dtype must be f32, f16 or bf16, found '${v}'`);
-        a.dtype = d;
-        break;
-      }
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
-        pos.push(arg);
-    }
+const DTYPES: Readonly<Record<string, 'F32' | 'F16' | 'BF16'>> = {
+  f32: 'F32',
+  float32: 'F32',
+  f16: 'F16',
+  float16: 'F16',
+  fp16: 'F16',
+  bf16: 'BF16',
+  bfloat16: 'BF16',
+};
+
+function parse(argv: readonly string[]): ConvertArgs {
+  const { flags: f, positional: pos } = parseArgs(
+    argv,
+    ['--key', '--prefix', '--dtype'],
+    ['--strip-prefix', '--force'],
+  );
+  const a: Omit<ConvertArgs, 'input' | 'output'> = {
+    strip: f.has('--strip-prefix'),
+    force: f.has('--force'),
+  };
+  const key = f.get('--key');
+  if (key !== undefined) a.key = key;
+  const prefix = f.get('--prefix');
+  if (prefix !== undefined) a.prefix = prefix;
+  const dt = f.get('--dtype')?.toLowerCase();
+  if (dt !== undefined) {
+    const d = DTYPES[dt];
+    if (d === undefined) throw new UsageError(`--dtype must be f32, f16 or bf16, found '${dt}'`);
+    a.dtype = d;
   }
   if (pos.length !== 2)
     throw new UsageError(`expected IN and OUT paths, found ${pos.length} argument(s)`);
@@ -106,70 +84,61 @@ function parse(argv: readonly string[]): ConvertArgs | 'help' {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args: ConvertArgs | 'help';
-  try {
-    args = parse(argv);
-  } catch (e) {
-    process.stderr.write(`ddar convert: ${(e as Error).message} (HINT: ddar convert --help)\n`);
-    return 2;
-  }
-  if (args === 'help') {
+  if (wantsHelp(argv)) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  try {
-    const { existsSync } = await import('node:fs');
-    if (!args.force && existsSync(args.output))
-      throw new Error(`${args.output} exists; HINT: pass --force to overwrite it`);
-    const src = openCheckpoint(args.input, args.key !== undefined ? { key: args.key } : {});
-    const out = new Map<string, Tensor>();
-    let anyI64 = false;
-    const floatStored = new Set<string>();
-    try {
-      for (const e of src.entries) {
-        if (args.prefix !== undefined && !e.name.startsWith(args.prefix)) continue;
-        const name =
-          args.strip && args.prefix !== undefined ? e.name.slice(args.prefix.length) : e.name;
-        if (name === '')
-          throw new Error(`tensor '${e.name}' would get an empty name after --strip-prefix`);
-        if (out.has(name)) throw new Error(`two tensors map to the name '${name}'`);
-        if (e.dtype === 'I64') anyI64 = true;
-        if (e.dtype === 'F32' || e.dtype === 'F16' || e.dtype === 'BF16' || e.dtype === 'F64')
-          floatStored.add(e.dtype);
-        out.set(name, src.get(e.name));
+  return guarded(
+    'convert',
+    async () => {
+      const args = parse(argv);
+      const { existsSync } = await import('node:fs');
+      if (!args.force && existsSync(args.output))
+        throw new Error(`${args.output} exists; HINT: pass --force to overwrite it`);
+      const src = openCheckpoint(args.input, args.key !== undefined ? { key: args.key } : {});
+      const out = new Map<string, Tensor>();
+      let anyI64 = false;
+      const floatStored = new Set<string>();
+      try {
+        for (const e of src.entries) {
+          if (args.prefix !== undefined && !e.name.startsWith(args.prefix)) continue;
+          const name =
+            args.strip && args.prefix !== undefined ? e.name.slice(args.prefix.length) : e.name;
+          if (name === '')
+            throw new Error(`tensor '${e.name}' would get an empty name after --strip-prefix`);
+          if (out.has(name)) throw new Error(`two tensors map to the name '${name}'`);
+          if (e.dtype === 'I64') anyI64 = true;
+          if (e.dtype === 'F32' || e.dtype === 'F16' || e.dtype === 'BF16' || e.dtype === 'F64')
+            floatStored.add(e.dtype);
+          out.set(name, src.get(e.name));
+        }
+      } finally {
+        src.close();
       }
-    } finally {
-      src.close();
-    }
-    if (out.size === 0) {
-      const sample = src.entries
-        .slice(0, 5)
-        .map((e) => e.name)
-        .join(', ');
-      throw new Error(
-        `no tensors selected${args.prefix !== undefined ? ` with prefix '${args.prefix}'` : ''}; names look like: ${sample || '(none)'}; HINT: check --prefix / --key with ddar inspect`,
+      if (out.size === 0) {
+        const sample = src.entries
+          .slice(0, 5)
+          .map((e) => e.name)
+          .join(', ');
+        throw new Error(
+          `no tensors selected${args.prefix !== undefined ? ` with prefix '${args.prefix}'` : ''}; names look like: ${sample || '(none)'}; HINT: check --prefix / --key with ddar inspect`,
+        );
+      }
+      const only = floatStored.size === 1 ? [...floatStored][0] : undefined;
+      const dtype = args.dtype ?? (only === 'F16' || only === 'BF16' ? only : 'F32');
+      const metadata: Record<string, string> = {
+        ...src.metadata,
+        'ddar.converted_from': args.input,
+      };
+      if (src.key !== null) metadata['ddar.key'] = src.key;
+      saveSafetensors(args.output, out, { dtype, intDtype: anyI64 ? 'I64' : 'I32', metadata });
+      let params = 0;
+      for (const t of out.values()) params += t.size;
+      process.stdout.write(
+        `wrote ${args.output}: ${out.size} tensors, ${params.toLocaleString('en-US')} values, floats as ${dtype}${src.key !== null ? ` (from key '${src.key}')` : ''}\n`,
       );
-    }
-    const only = floatStored.size === 1 ? [...floatStored][0] : undefined;
-    const dtype = args.dtype ?? (only === 'F16' || only === 'BF16' ? only : 'F32');
-    const metadata: Record<string, string> = { ...src.metadata, 'ddar.converted_from': args.input };
-    if (src.key !== null) metadata['ddar.key'] = src.key;
-    saveSafetensors(args.output, out, { dtype, intDtype: anyI64 ? 'I64' : 'I32', metadata });
-    let params = 0;
-    for (const t of out.values()) params += t.size;
-    process.stdout.write(
-      `wrote ${args.output}: ${out.size} tensors, ${params.toLocaleString('en-US')} values, floats as ${dtype}${src.key !== null ? ` (from key '${src.key}')` : ''}\n`,
-    );
-    return 0;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const msg =
-      err.code === 'ENOENT' && err.path !== undefined
-        ? `no such file: ${err.path}; HINT: check the path`
-        : err.message.replace(/\s+/g, ' ');
-    process.stderr.write(
-      `ddar convert: ${msg}${msg.includes('HINT') ? '' : ' (HINT: ddar inspect IN shows what the file holds)'}\n`,
-    );
-    return 1;
-  }
+      return 0;
+    },
+    { hint: 'HINT: ddar inspect IN shows what the file holds' },
+  );
 }

@@ -4,15 +4,36 @@
 //   ddar datagen merge DIR          ddar datagen verify DIR [--deep]
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { mergeShards, parseShard, runDatagen, verifyDataset, type DatagenConfig, type StoreNoise } from '../../dd/datagen.js';
+import {
+  mergeShards,
+  parseShard,
+  runDatagen,
+  verifyDataset,
+  type DatagenConfig,
+  type StoreNoise,
+} from '../../dd/datagen.js';
 import type { FlowGrid, FlowSolver } from '../../dd/flow.js';
 import { DEFAULT_FLOW } from '../../dd/flow.js';
 import type { FlowTeacher } from '../../dd/teacher.js';
-import { LLAMAGEN_DATA_DEFAULTS, VAR_DATA_DEFAULTS, llamagenFlowTeacher, varFlowTeacher } from '../../dd/teachers.js';
+import {
+  LLAMAGEN_DATA_DEFAULTS,
+  VAR_DATA_DEFAULTS,
+  llamagenFlowTeacher,
+  varFlowTeacher,
+} from '../../dd/teachers.js';
 import { Rng } from '../../tensor/rng.js';
-import { UsageError, guarded, intListFlag, numberFlag, parseArgs, requiredFlag } from '../args.js';
+import {
+  UsageError,
+  guarded,
+  intListFlag,
+  numberFlag,
+  parseArgs,
+  readJsonObject,
+  requiredFlag,
+  wantsHelp,
+} from '../args.js';
 import { progressLine } from '../progress.js';
 
 const HELP = `usage:
@@ -44,9 +65,30 @@ options:
 `;
 
 const VALUED = [
-  '--gpt', '--vq', '--preset', '--var', '--vae', '--depth', '--fixture', '--random', '--n', '--out', '--shard', '--seed',
-  '--classes', '--chunk', '--batch', '--store-noise', '--flow-steps', '--flow-solver', '--flow-grid', '--cfg',
-  '--cfg-interval', '--top-k', '--top-p', '--temperature',
+  '--gpt',
+  '--vq',
+  '--preset',
+  '--var',
+  '--vae',
+  '--depth',
+  '--fixture',
+  '--random',
+  '--n',
+  '--out',
+  '--shard',
+  '--seed',
+  '--classes',
+  '--chunk',
+  '--batch',
+  '--store-noise',
+  '--flow-steps',
+  '--flow-solver',
+  '--flow-grid',
+  '--cfg',
+  '--cfg-interval',
+  '--top-k',
+  '--top-p',
+  '--temperature',
 ];
 
 /** sha256 over the bytes of the given files, streamed (checkpoints can be gigabytes). */
@@ -68,7 +110,7 @@ function hashFiles(paths: readonly string[]): string {
   return h.digest('hex');
 }
 
-const json = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+const json = (dir: string) => readJsonObject(join(dir, 'config.json'));
 
 async function llamagenTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]> {
   const cfgMod = await import('../../models/llamagen/config.js');
@@ -76,10 +118,22 @@ async function llamagenTeacher(f: Map<string, string>): Promise<[FlowTeacher, st
   const load = await import('../../models/llamagen/load.js');
   const { VQModel } = await import('../../models/llamagen/vq.js');
   const settings = {
-    cfgScale: numberFlag(f, '--cfg', LLAMAGEN_DATA_DEFAULTS.cfgScale, (v) => v >= 0, 'a number ≥ 0'),
+    cfgScale: numberFlag(
+      f,
+      '--cfg',
+      LLAMAGEN_DATA_DEFAULTS.cfgScale,
+      (v) => v >= 0,
+      'a number ≥ 0',
+    ),
     cfgInterval: numberFlag(f, '--cfg-interval', -1, Number.isInteger, 'an integer'),
     temperature: numberFlag(f, '--temperature', 1, (v) => v > 0, 'a positive number'),
-    topK: numberFlag(f, '--top-k', LLAMAGEN_DATA_DEFAULTS.topK, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0'),
+    topK: numberFlag(
+      f,
+      '--top-k',
+      LLAMAGEN_DATA_DEFAULTS.topK,
+      (v) => Number.isInteger(v) && v >= 0,
+      'an integer ≥ 0',
+    ),
     topP: numberFlag(f, '--top-p', 1, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
   };
   const fixture = f.get('--fixture');
@@ -95,19 +149,26 @@ async function llamagenTeacher(f: Map<string, string>): Promise<[FlowTeacher, st
     return [llamagenFlowTeacher(`llamagen fixture ${g}`, gpt, vq, settings), hashFiles(files)];
   }
   const preset = random ?? f.get('--preset') ?? 'GPT-B';
-  if (!cfgMod.isGptPreset(preset)) throw new UsageError(`preset ${preset}: expected GPT-B, GPT-L, GPT-XL, GPT-XXL or GPT-XXXL`);
+  if (!cfgMod.isGptPreset(preset))
+    throw new UsageError(`preset ${preset}: expected GPT-B, GPT-L, GPT-XL, GPT-XXL or GPT-XXXL`);
   if (random) {
     const gpt = gptMod.randomizeGpt(new gptMod.Transformer(cfgMod.gptConfig(preset)), new Rng(0));
     const vq = new VQModel();
     const cb = vq.quantize.embedding.weight.data;
     cb.set(new Rng(1).normal(cb.length));
-    return [llamagenFlowTeacher(`llamagen ${preset} (random weights)`, gpt, vq, settings), `random:${preset}`];
+    return [
+      llamagenFlowTeacher(`llamagen ${preset} (random weights)`, gpt, vq, settings),
+      `random:${preset}`,
+    ];
   }
   const gptPath = requiredFlag(f, '--gpt', 'the LlamaGen checkpoint, e.g. c2i_B_256.pt');
   const vqPath = requiredFlag(f, '--vq', 'the VQ-16 checkpoint, vq_ds16_c2i.pt');
   const gpt = load.loadGpt(gptPath, preset);
   const vq = load.loadVq(vqPath);
-  return [llamagenFlowTeacher(`llamagen ${preset}`, gpt, vq, settings), hashFiles([gptPath, vqPath])];
+  return [
+    llamagenFlowTeacher(`llamagen ${preset}`, gpt, vq, settings),
+    hashFiles([gptPath, vqPath]),
+  ];
 }
 
 async function varTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]> {
@@ -118,7 +179,13 @@ async function varTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]
   const { randomInit_ } = await import('../../models/var/random.js');
   const settings = {
     cfg: numberFlag(f, '--cfg', VAR_DATA_DEFAULTS.cfg, (v) => v >= 0, 'a number ≥ 0'),
-    topK: numberFlag(f, '--top-k', VAR_DATA_DEFAULTS.topK, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0'),
+    topK: numberFlag(
+      f,
+      '--top-k',
+      VAR_DATA_DEFAULTS.topK,
+      (v) => Number.isInteger(v) && v >= 0,
+      'an integer ≥ 0',
+    ),
     topP: numberFlag(f, '--top-p', 0, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
   };
   const fixture = f.get('--fixture');
@@ -128,15 +195,25 @@ async function varTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]
     const cfg = json(t);
     const vdir = resolve(t, typeof cfg['vae'] === 'string' ? cfg['vae'] : '../var_vqvae');
     const { model } = load.loadVar(join(t, 'weights.safetensors'), cfgMod.varConfigFromJson(cfg));
-    const { model: vae } = load.loadVqvae(join(vdir, 'weights.safetensors'), cfgMod.vqvaeConfigFromJson(json(vdir)));
-    return [varFlowTeacher(`var fixture ${t}`, model, vae, settings), hashFiles([join(t, 'weights.safetensors'), join(vdir, 'weights.safetensors')])];
+    const { model: vae } = load.loadVqvae(
+      join(vdir, 'weights.safetensors'),
+      cfgMod.vqvaeConfigFromJson(json(vdir)),
+    );
+    return [
+      varFlowTeacher(`var fixture ${t}`, model, vae, settings),
+      hashFiles([join(t, 'weights.safetensors'), join(vdir, 'weights.safetensors')]),
+    ];
   }
   const depth = Number(random ?? f.get('--depth') ?? '16');
-  if (![16, 20, 24, 30].includes(depth)) throw new UsageError(`depth ${depth}: expected 16, 20, 24 or 30`);
+  if (![16, 20, 24, 30].includes(depth))
+    throw new UsageError(`depth ${depth}: expected 16, 20, 24 or 30`);
   if (random) {
     const model = randomInit_(new VAR(cfgMod.varPreset(depth)), new Rng(0), { fast: true });
     const vae = randomInit_(new VQVAE(cfgMod.VQVAE_CH160V4096Z32), new Rng(1), { fast: true });
-    return [varFlowTeacher(`var d${depth} (random weights)`, model, vae, settings), `random:d${depth}`];
+    return [
+      varFlowTeacher(`var d${depth} (random weights)`, model, vae, settings),
+      `random:d${depth}`,
+    ];
   }
   const varPath = requiredFlag(f, '--var', 'the VAR checkpoint, e.g. var_d16.pth');
   const vaePath = requiredFlag(f, '--vae', 'the VQVAE checkpoint, vae_ch160v4096z32.pth');
@@ -149,35 +226,55 @@ async function generateCmd(family: 'llamagen' | 'var', argv: string[]): Promise<
   const { flags: f } = parseArgs(argv, VALUED);
   const out = resolve(requiredFlag(f, '--out', 'the dataset folder'));
   const storeNoise = (f.get('--store-noise') ?? 'none') as StoreNoise;
-  if (!['none', 'f16', 'f32'].includes(storeNoise)) throw new UsageError(`--store-noise ${storeNoise}: expected none, f16 or f32`);
+  if (!['none', 'f16', 'f32'].includes(storeNoise))
+    throw new UsageError(`--store-noise ${storeNoise}: expected none, f16 or f32`);
   const solver = (f.get('--flow-solver') ?? DEFAULT_FLOW.solver) as FlowSolver;
   const grid = (f.get('--flow-grid') ?? DEFAULT_FLOW.grid) as FlowGrid;
-  if (solver !== 'euler' && solver !== 'heun') throw new UsageError(`--flow-solver ${solver}: expected euler or heun`);
-  if (grid !== 'uniform' && grid !== 'quadratic') throw new UsageError(`--flow-grid ${grid}: expected uniform or quadratic`);
+  if (solver !== 'euler' && solver !== 'heun')
+    throw new UsageError(`--flow-solver ${solver}: expected euler or heun`);
+  if (grid !== 'uniform' && grid !== 'quadratic')
+    throw new UsageError(`--flow-grid ${grid}: expected uniform or quadratic`);
   const isPosInt = (v: number) => Number.isInteger(v) && v >= 1;
   const classes = intListFlag(f, '--classes');
   const cfg: DatagenConfig = {
-    seed: numberFlag(f, '--seed', 0, (v) => Number.isSafeInteger(v) && v >= 0, 'a non-negative integer'),
+    seed: numberFlag(
+      f,
+      '--seed',
+      0,
+      (v) => Number.isSafeInteger(v) && v >= 0,
+      'a non-negative integer',
+    ),
     numSamples: numberFlag(f, '--n', NaN, isPosInt, 'a positive integer (--n is required)'),
     chunkSize: numberFlag(f, '--chunk', 256, isPosInt, 'a positive integer'),
     batchSize: numberFlag(f, '--batch', 8, isPosInt, 'a positive integer'),
     storeNoise,
-    flow: { steps: numberFlag(f, '--flow-steps', DEFAULT_FLOW.steps, isPosInt, 'a positive integer'), solver, grid },
+    flow: {
+      steps: numberFlag(f, '--flow-steps', DEFAULT_FLOW.steps, isPosInt, 'a positive integer'),
+      solver,
+      grid,
+    },
     ...(classes ? { classes } : {}),
   };
-  if (!Number.isFinite(cfg.numSamples)) throw new UsageError('--n is required (number of samples in the whole dataset)');
+  if (!Number.isFinite(cfg.numSamples))
+    throw new UsageError('--n is required (number of samples in the whole dataset)');
   const shard = parseShard(f.get('--shard') ?? '0/1');
   const [teacher, hash] = family === 'llamagen' ? await llamagenTeacher(f) : await varTeacher(f);
-  console.error(`datagen: ${teacher.name}, settings ${JSON.stringify(teacher.settings)}, config ${JSON.stringify(cfg)}, shard ${shard.index}/${shard.count} → ${out}`);
+  console.error(
+    `datagen: ${teacher.name}, settings ${JSON.stringify(teacher.settings)}, config ${JSON.stringify(cfg)}, shard ${shard.index}/${shard.count} → ${out}`,
+  );
   const bar = progressLine(`shard ${shard.index}/${shard.count}`, 'samples');
-  const m = runDatagen(teacher, hash, cfg, shard, out, (p) => bar({ done: p.done, total: p.total, rate: p.samplesPerSec }));
-  console.log(`shard ${shard.index}/${shard.count}: ${m.shard.end - m.shard.first} samples in ${m.chunks.length} chunks → ${out}`);
+  const m = runDatagen(teacher, hash, cfg, shard, out, (p) =>
+    bar({ done: p.done, total: p.total, rate: p.samplesPerSec }),
+  );
+  console.log(
+    `shard ${shard.index}/${shard.count}: ${m.shard.end - m.shard.first} samples in ${m.chunks.length} chunks → ${out}`,
+  );
   return 0;
 }
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || argv.includes('--help')) {
+  if (sub === undefined || wantsHelp(argv)) {
     console.log(HELP);
     return sub === undefined ? 2 : 0;
   }
@@ -189,12 +286,16 @@ export async function run(argv: string[]): Promise<number> {
       if (!dir) throw new UsageError(`${sub} needs the dataset folder`);
       if (sub === 'merge') {
         const idx = mergeShards(resolve(dir));
-        console.log(`merged ${idx.numSamples} samples in ${idx.chunks.length} chunks → ${join(dir, 'index.json')}`);
+        console.log(
+          `merged ${idx.numSamples} samples in ${idx.chunks.length} chunks → ${join(dir, 'index.json')}`,
+        );
         return 0;
       }
       const r = verifyDataset(resolve(dir), flags.has('--deep'));
       for (const p of r.problems) console.log(`FAIL ${p}`);
-      console.log(`${r.problems.length === 0 ? 'OK' : 'FAILED'}: ${r.chunks} chunks, ${r.samples} samples verified${flags.has('--deep') ? ' (deep)' : ''}`);
+      console.log(
+        `${r.problems.length === 0 ? 'OK' : 'FAILED'}: ${r.chunks} chunks, ${r.samples} samples verified${flags.has('--deep') ? ' (deep)' : ''}`,
+      );
       return r.problems.length === 0 ? 0 : 1;
     }
     throw new UsageError(`unknown datagen subcommand '${sub}' (llamagen, var, merge, verify)`);

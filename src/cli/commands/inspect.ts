@@ -3,6 +3,7 @@
 // only; tensor data is not loaded.
 
 import { openCheckpoint, type CheckpointEntry } from '../../io/checkpoint.js';
+import { UsageError, guarded, parseArgs, wantsHelp } from '../args.js';
 
 const HELP = `Usage: ddar inspect FILE [options]
 
@@ -46,83 +47,51 @@ function table(entries: readonly CheckpointEntry[]): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const files: string[] = [];
-  let key: string | undefined;
-  let prefix: string | undefined;
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
-    if (flag === '-h' || flag === '--help') {
-      process.stdout.write(`${HELP}\n`);
-      return 0;
-    } else if (flag === '--key') key = value();
-    else if (flag === '--prefix') prefix = value();
-    else if (flag === '--json') json = true;
-    else if (arg.startsWith('-')) {
-      process.stderr.write(`ddar inspect: unknown option ${arg} (HINT: ddar inspect --help)\n`);
-      return 2;
-    } else files.push(arg);
-    if (
-      (flag === '--key' || flag === '--prefix') &&
-      (key === '' || prefix === '' || (flag === '--key' ? key : prefix) === undefined)
-    ) {
-      process.stderr.write(`ddar inspect: ${flag} needs a value (HINT: ddar inspect --help)\n`);
-      return 2;
-    }
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
   }
-  if (files.length !== 1) {
-    process.stderr.write(
-      `ddar inspect: expected one FILE, found ${files.length} (HINT: ddar inspect --help)\n`,
-    );
-    return 2;
-  }
+  return guarded('inspect', () => inspect(argv), { hint: 'HINT: ddar inspect --help' });
+}
+
+function inspect(argv: readonly string[]): number {
+  const { flags, positional: files } = parseArgs(argv, ['--key', '--prefix'], ['--json']);
+  const key = flags.get('--key');
+  const prefix = flags.get('--prefix');
+  const json = flags.has('--json');
+  if (files.length !== 1) throw new UsageError(`expected one FILE, found ${files.length}`);
   const file = files[0] as string;
+  const src = openCheckpoint(file, key !== undefined ? { key } : {});
   try {
-    const src = openCheckpoint(file, key !== undefined ? { key } : {});
-    try {
-      const entries = src.entries.filter((e) => prefix === undefined || e.name.startsWith(prefix));
-      let params = 0;
-      const byDtype = new Map<string, number>();
-      for (const e of entries) {
-        const n = numel(e.shape);
-        params += n;
-        byDtype.set(e.dtype, (byDtype.get(e.dtype) ?? 0) + n);
-      }
-      if (json) {
-        process.stdout.write(
-          `${JSON.stringify({ file, format: src.format, key: src.key, metadata: src.metadata, tensors: entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape })), parameters: params }, null, 2)}\n`,
-        );
-        return 0;
-      }
-      const lines = [
-        `${file}: ${src.format}${src.key !== null ? `, state dict at key '${src.key}'` : ''}`,
-      ];
-      for (const [k, v] of Object.entries(src.metadata))
-        lines.push(
-          `metadata ${k}: ${v.length > 200 ? `${v.slice(0, 200)}... (${v.length} chars)` : v}`,
-        );
-      lines.push(table(entries));
-      const mix = [...byDtype].map(([d, n]) => `${d} ${n.toLocaleString('en-US')}`).join(', ');
-      lines.push(
-        `${entries.length} tensors, ${params.toLocaleString('en-US')} parameters${mix !== '' ? ` (${mix})` : ''}`,
-      );
-      process.stdout.write(`${lines.join('\n')}\n`);
-      return 0;
-    } finally {
-      src.close();
+    const entries = src.entries.filter((e) => prefix === undefined || e.name.startsWith(prefix));
+    let params = 0;
+    const byDtype = new Map<string, number>();
+    for (const e of entries) {
+      const n = numel(e.shape);
+      params += n;
+      byDtype.set(e.dtype, (byDtype.get(e.dtype) ?? 0) + n);
     }
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const msg =
-      err.code === 'ENOENT' && err.path !== undefined
-        ? `no such file: ${err.path}; HINT: check the path`
-        : err.message.replace(/\s+/g, ' ');
-    process.stderr.write(
-      `ddar inspect: ${msg}${msg.includes('HINT') ? '' : ' (HINT: ddar inspect --help)'}\n`,
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ file, format: src.format, key: src.key, metadata: src.metadata, tensors: entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape })), parameters: params }, null, 2)}\n`,
+      );
+      return 0;
+    }
+    const lines = [
+      `${file}: ${src.format}${src.key !== null ? `, state dict at key '${src.key}'` : ''}`,
+    ];
+    for (const [k, v] of Object.entries(src.metadata))
+      lines.push(
+        `metadata ${k}: ${v.length > 200 ? `${v.slice(0, 200)}... (${v.length} chars)` : v}`,
+      );
+    lines.push(table(entries));
+    const mix = [...byDtype].map(([d, n]) => `${d} ${n.toLocaleString('en-US')}`).join(', ');
+    lines.push(
+      `${entries.length} tensors, ${params.toLocaleString('en-US')} parameters${mix !== '' ? ` (${mix})` : ''}`,
     );
-    return 1;
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    src.close();
   }
 }

@@ -4,7 +4,6 @@
 // by VQ-16 and written as a PNG grid. Progress goes to stderr; the output path to stdout.
 // The lead wires sampleLlamagenDD under `ddar sample llamagen-dd`.
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeImageGrid } from '../../io/image.js';
 import * as T from '../../tensor/index.js';
@@ -31,6 +30,15 @@ import {
   sampleFewStep,
   sampleWithTeacher,
 } from '../../dd/students/llamagen/sample.js';
+import {
+  UsageError,
+  guarded,
+  intListFlag,
+  numberFlag,
+  parseArgs,
+  readJsonObject,
+  wantsHelp,
+} from '../args.js';
 
 const HELP = `Usage: ddar sample llamagen-dd --dd FILE --vq FILE [options]
 
@@ -73,8 +81,6 @@ Examples:
   ddar sample llamagen-dd --dd llamagen-L.pt --vq vq_ds16_c2i.pt --preset GPT-L \\
     --teacher c2i_L_256.pt --steps 0,80 --teacher-start 60 --split-t 180 --out combined.png`;
 
-class UsageError extends Error {}
-
 interface Args {
   dd: string | null;
   ddKey: string | null;
@@ -99,129 +105,65 @@ interface Args {
   random: boolean;
 }
 
-function intList(flag: string, v: string): number[] {
-  const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 0))
-    throw new UsageError(`${flag} ${v}: expected comma-separated non-negative integers`);
-  return xs;
-}
+const VALUED = [
+  '--dd',
+  '--dd-key',
+  '--vq',
+  '--preset',
+  '--config',
+  '--vq-config',
+  '--image-size',
+  '--steps',
+  '--split-t',
+  '--classes',
+  '--seed',
+  '--batch',
+  '--out',
+  '--nrow',
+  '--teacher',
+  '--teacher-start',
+  '--cfg',
+  '--top-k',
+  '--top-p',
+  '--temperature',
+];
 
-function parse(argv: readonly string[]): Args | 'help' {
+function parse(argv: readonly string[]): Args {
+  const { flags: f } = parseArgs(argv, VALUED, ['--random'], { positional: false });
+  const int = (flag: string, def: number, min: number) =>
+    numberFlag(f, flag, def, (x) => Number.isSafeInteger(x) && x >= min, `an integer ≥ ${min}`);
+  const preset = f.get('--preset') ?? 'GPT-B';
+  if (!isGptPreset(preset))
+    throw new UsageError(`--preset ${preset}: expected GPT-B or GPT-L (the released students)`);
   const a: Args = {
-    dd: null,
-    ddKey: null,
-    vq: null,
-    preset: 'GPT-B',
-    config: null,
-    vqConfig: null,
-    imageSize: 256,
-    steps: [0, 80],
-    splitT: 80,
-    classes: [207, 360, 387, 974, 88, 979, 417, 279],
-    seed: 0,
-    batch: 8,
-    out: 'dd_samples.png',
-    nrow: 8,
-    teacher: null,
-    teacherStart: 60,
-    cfg: 2.0,
-    topK: 8000,
-    topP: 1.0,
-    temperature: 1.0,
-    random: false,
+    dd: f.get('--dd') ?? null,
+    ddKey: f.get('--dd-key') ?? null,
+    vq: f.get('--vq') ?? null,
+    preset,
+    config: f.get('--config') ?? null,
+    vqConfig: f.get('--vq-config') ?? null,
+    imageSize: numberFlag(
+      f,
+      '--image-size',
+      256,
+      (x) => Number.isInteger(x) && x > 0 && x % 16 === 0,
+      'a multiple of 16',
+    ),
+    steps: intListFlag(f, '--steps', 0) ?? [0, 80],
+    splitT: int('--split-t', 80, 0),
+    classes: intListFlag(f, '--classes', 0) ?? [207, 360, 387, 974, 88, 979, 417, 279],
+    seed: int('--seed', 0, 0),
+    batch: int('--batch', 8, 1),
+    out: f.get('--out') ?? 'dd_samples.png',
+    nrow: int('--nrow', 8, 1),
+    teacher: f.get('--teacher') ?? null,
+    teacherStart: int('--teacher-start', 60, 0),
+    cfg: numberFlag(f, '--cfg', 2.0, (x) => x >= 0, 'a scale ≥ 0'),
+    topK: int('--top-k', 8000, 0),
+    topP: numberFlag(f, '--top-p', 1.0, (x) => x > 0 && x <= 1, 'a probability in (0, 1]'),
+    temperature: numberFlag(f, '--temperature', 1.0, (x) => x >= 0, 'a temperature ≥ 0'),
+    random: f.has('--random'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const str = (): string => {
-      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    const num = (ok: (x: number) => boolean, what: string): number => {
-      const s = str();
-      const x = Number(s);
-      if (!Number.isFinite(x) || !ok(x)) throw new UsageError(`${flag} ${s}: expected ${what}`);
-      return x;
-    };
-    const int = (min: number) =>
-      num((x) => Number.isSafeInteger(x) && x >= min, `an integer ≥ ${min}`);
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--dd':
-        a.dd = str();
-        break;
-      case '--dd-key':
-        a.ddKey = str();
-        break;
-      case '--vq':
-        a.vq = str();
-        break;
-      case '--preset': {
-        const p = str();
-        if (!isGptPreset(p))
-          throw new UsageError(`--preset ${p}: expected GPT-B or GPT-L (the released students)`);
-        a.preset = p;
-        break;
-      }
-      case '--config':
-        a.config = str();
-        break;
-      case '--vq-config':
-        a.vqConfig = str();
-        break;
-      case '--image-size':
-        a.imageSize = num((x) => Number.isInteger(x) && x > 0 && x % 16 === 0, 'a multiple of 16');
-        break;
-      case '--steps':
-        a.steps = intList(flag, str());
-        break;
-      case '--split-t':
-        a.splitT = int(0);
-        break;
-      case '--classes':
-        a.classes = intList(flag, str());
-        break;
-      case '--seed':
-        a.seed = int(0);
-        break;
-      case '--batch':
-        a.batch = int(1);
-        break;
-      case '--out':
-        a.out = str();
-        break;
-      case '--nrow':
-        a.nrow = int(1);
-        break;
-      case '--teacher':
-        a.teacher = str();
-        break;
-      case '--teacher-start':
-        a.teacherStart = int(0);
-        break;
-      case '--cfg':
-        a.cfg = num((x) => x >= 0, 'a scale ≥ 0');
-        break;
-      case '--top-k':
-        a.topK = int(0);
-        break;
-      case '--top-p':
-        a.topP = num((x) => x > 0 && x <= 1, 'a probability in (0, 1]');
-        break;
-      case '--temperature':
-        a.temperature = num((x) => x >= 0, 'a temperature ≥ 0');
-        break;
-      case '--random':
-        a.random = true;
-        break;
-      default:
-        throw new UsageError(`unknown option '${arg}'`);
-    }
-  }
   if (!a.random && (a.dd === null || a.vq === null))
     throw new UsageError('--dd FILE and --vq FILE are required (or --random for a smoke test)');
   if (a.steps.some((t, i) => i > 0 && t <= (a.steps[i - 1] as number)))
@@ -243,21 +185,15 @@ function randomVq(config: VqConfig, seed: number): VQModel {
   return vq;
 }
 
-function readJsonObject(path: string): Record<string, unknown> {
-  const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new Error(`${path}: expected a JSON object of ModelArgs keys`);
-  return { ...v };
-}
-
 async function runArgs(a: Args): Promise<number> {
   const t0 = performance.now();
-  const vqCfg = a.vqConfig !== null ? vqConfigFromJson(readJsonObject(a.vqConfig)) : VQ_16;
+  const vqCfg =
+    a.vqConfig !== null ? vqConfigFromJson(readJsonObject(a.vqConfig, 'ModelArgs keys')) : VQ_16;
   const vq = a.random ? randomVq(vqCfg, a.seed) : loadVq(a.vq as string, new VQModel(vqCfg));
   const V = vq.config.codebook_size;
   const c = vq.config.codebook_embed_dim;
   const G = a.imageSize / 2 ** (vq.config.encoder_ch_mult.length - 1);
-  const json = a.config !== null ? readJsonObject(a.config) : null;
+  const json = a.config !== null ? readJsonObject(a.config, 'ModelArgs keys') : null;
   const cfg = json
     ? ddConfigFromJson(json)
     : ddConfig(a.preset, { vocab_size: V, codebook_dim: c, block_size: G * G });
@@ -356,24 +292,9 @@ async function runArgs(a: Args): Promise<number> {
 
 /** `ddar sample llamagen-dd …` → exit code (0 ok, 1 runtime error, 2 usage error). */
 export async function sampleLlamagenDD(argv: string[]): Promise<number> {
-  try {
-    const a = parse(argv);
-    if (a === 'help') {
-      process.stdout.write(`${HELP}\n`);
-      return 0;
-    }
-    return await runArgs(a);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(
-        `ddar sample llamagen-dd: ${e.message} (HINT: ddar sample llamagen-dd --help)\n`,
-      );
-      return 2;
-    }
-    const err = e as NodeJS.ErrnoException;
-    const msg =
-      err.code === 'ENOENT' && err.path !== undefined ? `no such file: ${err.path}` : err.message;
-    process.stderr.write(`ddar sample llamagen-dd: ${msg}\n`);
-    return 1;
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
   }
+  return guarded('sample llamagen-dd', () => runArgs(parse(argv)));
 }

@@ -4,7 +4,6 @@
 // --teacher-start), written as a PNG grid. Progress goes to stderr; the lead wires this under
 // `ddar sample var-dd`.
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeImageGrid } from '../../io/image.js';
 import * as T from '../../tensor/index.js';
@@ -26,6 +25,15 @@ import {
   type DDStepInfo,
 } from '../../dd/students/var/sample.js';
 import { VarDD } from '../../dd/students/var/student.js';
+import {
+  UsageError,
+  guarded,
+  intListFlag,
+  numberFlag,
+  parseArgs,
+  readJsonObject,
+  wantsHelp,
+} from '../args.js';
 
 const HELP = `Usage: ddar sample var-dd --dd FILE --vae FILE [options]
 
@@ -65,8 +73,6 @@ Examples:
   ddar sample var-dd --dd var-d16.pth --vae vae_ch160v4096z32.pth --steps 0,5 --split-t 8 \\
     --teacher var_d16.pth --teacher-start 3 --out grid.png`;
 
-class UsageError extends Error {}
-
 interface Args {
   dd: string;
   vae: string;
@@ -90,115 +96,55 @@ interface Args {
   out: string;
 }
 
-function parse(argv: readonly string[]): Args | 'help' {
+const VALUED = [
+  '--dd',
+  '--vae',
+  '--depth',
+  '--steps',
+  '--split-t',
+  '--classes',
+  '--per-class',
+  '--batch',
+  '--seed',
+  '--key',
+  '--teacher',
+  '--teacher-start',
+  '--cfg',
+  '--top-k',
+  '--top-p',
+  '--config',
+  '--vae-config',
+  '--nrow',
+  '--out',
+];
+
+function parse(argv: readonly string[]): Args {
+  const { flags: f } = parseArgs(argv, VALUED, ['--no-ema'], { positional: false });
+  const int = (flag: string, def: number) =>
+    numberFlag(f, flag, def, Number.isInteger, 'an integer');
+  const optInt = (flag: string) => (f.has(flag) ? int(flag, 0) : null);
   const a: Args = {
-    dd: '',
-    vae: '',
-    depth: null,
-    steps: [0],
-    splitT: null,
-    classes: [207, 360, 387, 974, 88, 979, 417, 279],
-    perClass: 1,
-    batch: 8,
-    seed: 0,
-    ema: true,
-    key: null,
-    teacher: null,
-    teacherStart: null,
-    cfg: DD_TEACHER_DEFAULTS.cfg,
-    topK: DD_TEACHER_DEFAULTS.topK,
-    topP: DD_TEACHER_DEFAULTS.topP,
-    config: null,
-    vaeConfig: null,
-    nrow: 8,
-    out: 'var_dd_samples.png',
+    dd: f.get('--dd') ?? '',
+    vae: f.get('--vae') ?? '',
+    depth: optInt('--depth'),
+    steps: intListFlag(f, '--steps') ?? [0],
+    splitT: optInt('--split-t'),
+    classes: intListFlag(f, '--classes') ?? [207, 360, 387, 974, 88, 979, 417, 279],
+    perClass: int('--per-class', 1),
+    batch: int('--batch', 8),
+    seed: int('--seed', 0),
+    ema: !f.has('--no-ema'),
+    key: f.get('--key') ?? null,
+    teacher: f.get('--teacher') ?? null,
+    teacherStart: optInt('--teacher-start'),
+    cfg: numberFlag(f, '--cfg', DD_TEACHER_DEFAULTS.cfg, () => true, 'a number'),
+    topK: int('--top-k', DD_TEACHER_DEFAULTS.topK),
+    topP: numberFlag(f, '--top-p', DD_TEACHER_DEFAULTS.topP, () => true, 'a number'),
+    config: f.get('--config') ?? null,
+    vaeConfig: f.get('--vae-config') ?? null,
+    nrow: int('--nrow', 8),
+    out: f.get('--out') ?? 'var_dd_samples.png',
   };
-  const number = (flag: string, v: string, int: boolean): number => {
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x))) {
-      throw new UsageError(`${flag} needs ${int ? 'an integer' : 'a number'}, got '${v}'`);
-    }
-    return x;
-  };
-  const list = (flag: string, v: string): number[] =>
-    v.split(',').map((s) => number(flag, s, true));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.indexOf('=');
-    const f = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const v = (): string => {
-      const x = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (x === undefined || x === '') throw new UsageError(`${f} needs a value`);
-      return x;
-    };
-    switch (f) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--dd':
-        a.dd = v();
-        break;
-      case '--vae':
-        a.vae = v();
-        break;
-      case '--depth':
-        a.depth = number(f, v(), true);
-        break;
-      case '--steps':
-        a.steps = list(f, v());
-        break;
-      case '--split-t':
-        a.splitT = number(f, v(), true);
-        break;
-      case '--classes':
-        a.classes = list(f, v());
-        break;
-      case '--per-class':
-        a.perClass = number(f, v(), true);
-        break;
-      case '--batch':
-        a.batch = number(f, v(), true);
-        break;
-      case '--seed':
-        a.seed = number(f, v(), true);
-        break;
-      case '--no-ema':
-        a.ema = false;
-        break;
-      case '--key':
-        a.key = v();
-        break;
-      case '--teacher':
-        a.teacher = v();
-        break;
-      case '--teacher-start':
-        a.teacherStart = number(f, v(), true);
-        break;
-      case '--cfg':
-        a.cfg = number(f, v(), false);
-        break;
-      case '--top-k':
-        a.topK = number(f, v(), true);
-        break;
-      case '--top-p':
-        a.topP = number(f, v(), false);
-        break;
-      case '--config':
-        a.config = v();
-        break;
-      case '--vae-config':
-        a.vaeConfig = v();
-        break;
-      case '--nrow':
-        a.nrow = number(f, v(), true);
-        break;
-      case '--out':
-        a.out = v();
-        break;
-      default:
-        throw new UsageError(`unknown option '${arg}'`);
-    }
-  }
   if (a.dd === '' || a.vae === '') throw new UsageError('--dd and --vae are required');
   if (a.classes.length === 0) throw new UsageError('--classes is empty');
   if (a.perClass < 1 || a.batch < 1 || a.nrow < 1) {
@@ -215,31 +161,14 @@ function parse(argv: readonly string[]): Args | 'help' {
   return a;
 }
 
-function readJsonObject(path: string): Readonly<Record<string, unknown>> {
-  const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new Error(`${path}: expected a JSON object of constructor arguments`);
-  }
-  return v as Readonly<Record<string, unknown>>;
-}
-
 /** `ddar sample var-dd …`; returns the process exit code. */
 export async function sampleVarDD(argv: string[]): Promise<number> {
-  let args: Args | 'help';
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`ddar sample var-dd: ${e.message}\n\n${HELP}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args === 'help') {
+  if (wantsHelp(argv)) {
     console.log(HELP);
     return 0;
   }
-  try {
+  return guarded('sample var-dd', () => {
+    const args = parse(argv);
     const t0 = performance.now();
     const { sd, key } = readVarDDStateDict(args.dd, {
       ema: args.ema,
@@ -254,7 +183,9 @@ export async function sampleVarDD(argv: string[]): Promise<number> {
       );
     }
     const cfg =
-      args.config !== null ? varDDConfigFromJson(readJsonObject(args.config)) : varDDPreset(found);
+      args.config !== null
+        ? varDDConfigFromJson(readJsonObject(args.config, 'constructor arguments'))
+        : varDDPreset(found);
     if (cfg.depth !== found)
       throw new Error(`${args.config}: depth ${cfg.depth} but ${args.dd} has ${found} blocks`);
     const student = new VarDD(cfg);
@@ -262,7 +193,7 @@ export async function sampleVarDD(argv: string[]): Promise<number> {
     for (const line of describeVarDDReport(report)) console.error(`  ${args.dd}: ${line}`);
     const vaeCfg =
       args.vaeConfig !== null
-        ? vqvaeConfigFromJson(readJsonObject(args.vaeConfig))
+        ? vqvaeConfigFromJson(readJsonObject(args.vaeConfig, 'constructor arguments'))
         : VQVAE_CH160V4096Z32;
     const vae = loadVqvae(args.vae, vaeCfg).model;
     const teacher = args.teacher !== null ? loadVar(args.teacher, cfg).model : null;
@@ -336,8 +267,5 @@ export async function sampleVarDD(argv: string[]): Promise<number> {
       `wrote ${out}: ${labels.length} image(s) in ${secs.toFixed(1)} s (${(labels.length / secs).toFixed(3)} images/s)`,
     );
     return 0;
-  } catch (e) {
-    console.error(`ddar sample var-dd: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
-  }
+  });
 }

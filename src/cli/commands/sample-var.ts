@@ -9,6 +9,7 @@ import { Rng } from '../../tensor/rng.js';
 import { varPreset, VQVAE_CH160V4096Z32 } from '../../models/var/config.js';
 import { sampleImages } from '../../models/var/generate.js';
 import { loadVar, loadVqvae, varDepthOf } from '../../models/var/load.js';
+import { UsageError, guarded, intListFlag, numberFlag, parseArgs, wantsHelp } from '../args.js';
 
 const HELP = `Usage: ddar sample var --var FILE --vae FILE [options]
 
@@ -49,79 +50,38 @@ interface SampleVarArgs {
   out: string;
 }
 
-class UsageError extends Error {}
+const VALUED = [
+  '--var',
+  '--vae',
+  '--depth',
+  '--classes',
+  '--per-class',
+  '--cfg',
+  '--top-k',
+  '--top-p',
+  '--seed',
+  '--nrow',
+  '--out',
+];
 
-function parse(argv: readonly string[]): SampleVarArgs | 'help' {
+function parse(argv: readonly string[]): SampleVarArgs {
+  const { flags: f } = parseArgs(argv, VALUED, [], { positional: false });
+  const int = (flag: string, def: number) =>
+    numberFlag(f, flag, def, Number.isInteger, 'an integer');
+  const depth = f.get('--depth');
   const a: SampleVarArgs = {
-    varPath: '',
-    vaePath: '',
-    depth: null,
-    classes: [207, 360, 387, 974, 88, 979, 417, 279],
-    perClass: 1,
-    cfg: 1.5,
-    topK: 900,
-    topP: 0.96,
-    seed: 0,
-    nrow: 8,
-    out: 'var_samples.png',
+    varPath: f.get('--var') ?? '',
+    vaePath: f.get('--vae') ?? '',
+    depth: depth === undefined ? null : int('--depth', 0),
+    classes: intListFlag(f, '--classes') ?? [207, 360, 387, 974, 88, 979, 417, 279],
+    perClass: int('--per-class', 1),
+    cfg: numberFlag(f, '--cfg', 1.5, () => true, 'a number'),
+    topK: int('--top-k', 900),
+    topP: numberFlag(f, '--top-p', 0.96, () => true, 'a number'),
+    seed: int('--seed', 0),
+    nrow: int('--nrow', 8),
+    out: f.get('--out') ?? 'var_samples.png',
   };
-  const number = (flag: string, v: string | undefined, int: boolean): number => {
-    const x = Number(v);
-    if (v === undefined || v === '' || !Number.isFinite(x) || (int && !Number.isInteger(x))) {
-      throw new UsageError(`${flag} needs ${int ? 'an integer' : 'a number'}, got '${v ?? ''}'`);
-    }
-    return x;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i] as string;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new UsageError(`${f} needs a value`);
-      return x;
-    };
-    switch (f) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--var':
-        a.varPath = v();
-        break;
-      case '--vae':
-        a.vaePath = v();
-        break;
-      case '--depth':
-        a.depth = number(f, v(), true);
-        break;
-      case '--classes':
-        a.classes = v()
-          .split(',')
-          .map((s) => number(f, s.trim(), true));
-        break;
-      case '--per-class':
-        a.perClass = number(f, v(), true);
-        break;
-      case '--cfg':
-        a.cfg = number(f, v(), false);
-        break;
-      case '--top-k':
-        a.topK = number(f, v(), true);
-        break;
-      case '--top-p':
-        a.topP = number(f, v(), false);
-        break;
-      case '--seed':
-        a.seed = number(f, v(), true);
-        break;
-      case '--nrow':
-        a.nrow = number(f, v(), true);
-        break;
-      case '--out':
-        a.out = v();
-        break;
-      default:
-        throw new UsageError(`unknown option '${f}'`);
-    }
-  }
   if (a.varPath === '' || a.vaePath === '') throw new UsageError('--var and --vae are required');
   if (a.perClass < 1) throw new UsageError('--per-class must be at least 1');
   if (a.classes.length === 0) throw new UsageError('--classes is empty');
@@ -132,21 +92,12 @@ function parse(argv: readonly string[]): SampleVarArgs | 'help' {
 
 /** `ddar sample var …`; returns the process exit code. */
 export async function sampleVar(argv: string[]): Promise<number> {
-  let args: SampleVarArgs | 'help';
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`ddar sample var: ${e.message}\n\n${HELP}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args === 'help') {
+  if (wantsHelp(argv)) {
     console.log(HELP);
     return 0;
   }
-  try {
+  return guarded('sample var', () => {
+    const args = parse(argv);
     const t0 = performance.now();
     const src = openCheckpoint(args.varPath);
     const found = varDepthOf(src.entries.map((e) => e.name));
@@ -198,8 +149,5 @@ export async function sampleVar(argv: string[]): Promise<number> {
       `wrote ${out}: ${labels.length} image(s) in ${secs.toFixed(1)} s (${(labels.length / secs).toFixed(3)} images/s)`,
     );
     return 0;
-  } catch (e) {
-    console.error(`ddar sample var: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
-  }
+  });
 }

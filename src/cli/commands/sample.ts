@@ -4,78 +4,12 @@
 import { resolve } from 'node:path';
 import { writeImageGrid } from '../../io/image.js';
 import { Rng, Tensor } from '../../tensor/index.js';
-
-export class UsageError extends Error {}
+import { UsageError, guarded, intListFlag, numberFlag, parseArgs, wantsHelp } from '../args.js';
+import { progressLine } from '../progress.js';
 
 interface Family {
   readonly summary: string;
   run(argv: readonly string[]): Promise<number>;
-}
-
-/** Minimal `--flag value` / `--flag=value` parser over a fixed set of flags. */
-function parseFlags(
-  argv: readonly string[],
-  valued: readonly string[],
-  boolean: readonly string[],
-): Map<string, string> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if (boolean.includes(flag)) {
-      out.set(flag, 'true');
-      continue;
-    }
-    if (!valued.includes(flag)) throw new UsageError(`unknown option '${arg}'`);
-    const v = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-    out.set(flag, v);
-  }
-  return out;
-}
-
-function num(
-  flags: Map<string, string>,
-  flag: string,
-  def: number,
-  check: (v: number) => boolean,
-  what: string,
-): number {
-  const s = flags.get(flag);
-  if (s === undefined) return def;
-  const v = Number(s);
-  if (!Number.isFinite(v) || !check(v)) throw new UsageError(`${flag} ${s}: expected ${what}`);
-  return v;
-}
-
-/** Progress on stderr: bar, tokens/s over the whole batch, ETA. */
-export function progressBar(label: string, batch: number): (done: number, total: number) => void {
-  const t0 = performance.now();
-  const tty = process.stderr.isTTY === true;
-  let last = 0;
-  let lastQuarter = -1;
-  return (done, total) => {
-    const now = performance.now();
-    const sec = (now - t0) / 1000;
-    const rate = (done * batch) / Math.max(sec, 1e-9);
-    const eta = done > 0 ? (sec / done) * (total - done) : 0;
-    const width = 30;
-    const fill = Math.round((done / total) * width);
-    const line = `${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} tokens  ${rate.toFixed(1)} tok/s  ${((sec / Math.max(done, 1)) * 1000).toFixed(1)} ms/step  ETA ${eta.toFixed(1)}s`;
-    if (tty) {
-      if (done === total || now - last > 100) {
-        process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
-        last = now;
-      }
-    } else {
-      const q = Math.floor((done / total) * 4);
-      if (q !== lastQuarter || done === total) {
-        process.stderr.write(`${line}\n`);
-        lastQuarter = q;
-      }
-    }
-  };
 }
 
 // ---- llamagen --------------------------------------------------------------------------------
@@ -108,11 +42,15 @@ Example:
     --classes 207,360 --cfg 2.0 --top-k 8000 --seed 0 --out grid.png`;
 
 async function sampleLlamagen(argv: readonly string[]): Promise<number> {
-  if (argv.includes('-h') || argv.includes('--help')) {
+  if (wantsHelp(argv)) {
     console.log(LLAMAGEN_HELP);
     return 0;
   }
-  const flags = parseFlags(
+  return guarded('sample llamagen', () => runLlamagen(argv));
+}
+
+async function runLlamagen(argv: readonly string[]): Promise<number> {
+  const { flags } = parseArgs(
     argv,
     [
       '--gpt',
@@ -132,6 +70,7 @@ async function sampleLlamagen(argv: readonly string[]): Promise<number> {
       '--vq-key',
     ],
     ['--random'],
+    { positional: false },
   );
   const { gptConfig, isGptPreset } = await import('../../models/llamagen/config.js');
   const { Transformer, randomizeGpt } = await import('../../models/llamagen/gpt.js');
@@ -144,38 +83,48 @@ async function sampleLlamagen(argv: readonly string[]): Promise<number> {
   const preset = flags.get('--preset') ?? 'GPT-B';
   if (!isGptPreset(preset))
     throw new UsageError(`--preset ${preset}: expected GPT-B, GPT-L, GPT-XL, GPT-XXL or GPT-XXXL`);
-  const size = num(
+  const size = numberFlag(
     flags,
     '--image-size',
     256,
     (v) => Number.isInteger(v) && v > 0 && v % 16 === 0,
     'a multiple of 16 (256 or 384)',
   );
-  const classes = (flags.get('--classes') ?? '207,360,387,974,88,979,417,279')
-    .split(',')
-    .map((s) => Number(s.trim()));
+  const classes = intListFlag(flags, '--classes') ?? [207, 360, 387, 974, 88, 979, 417, 279];
   for (const c of classes)
     if (!Number.isInteger(c) || c < 0 || c >= 1000)
       throw new UsageError(`--classes: ${c} is not a class in [0, 1000)`);
-  const cfgScale = num(flags, '--cfg', 4.0, (v) => v >= 0, 'a scale ≥ 0');
-  const cfgInterval = num(
+  const cfgScale = numberFlag(flags, '--cfg', 4.0, (v) => v >= 0, 'a scale ≥ 0');
+  const cfgInterval = numberFlag(
     flags,
     '--cfg-interval',
     -1,
     (v) => Number.isInteger(v) && v >= -1,
     'an integer ≥ −1',
   );
-  const topK = num(flags, '--top-k', 2000, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
-  const topP = num(flags, '--top-p', 1.0, (v) => v > 0 && v <= 1, 'a probability in (0, 1]');
-  const temperature = num(flags, '--temperature', 1.0, (v) => v >= 0, 'a temperature ≥ 0');
-  const seed = num(
+  const topK = numberFlag(
+    flags,
+    '--top-k',
+    2000,
+    (v) => Number.isInteger(v) && v >= 0,
+    'an integer ≥ 0',
+  );
+  const topP = numberFlag(flags, '--top-p', 1.0, (v) => v > 0 && v <= 1, 'a probability in (0, 1]');
+  const temperature = numberFlag(flags, '--temperature', 1.0, (v) => v >= 0, 'a temperature ≥ 0');
+  const seed = numberFlag(
     flags,
     '--seed',
     0,
     (v) => Number.isSafeInteger(v) && v >= 0,
     'a non-negative integer',
   );
-  const nrow = num(flags, '--nrow', 8, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+  const nrow = numberFlag(
+    flags,
+    '--nrow',
+    8,
+    (v) => Number.isInteger(v) && v > 0,
+    'a positive integer',
+  );
   const out = resolve(flags.get('--out') ?? 'samples.png');
   const gptPath = flags.get('--gpt');
   const vqPath = flags.get('--vq');
@@ -208,6 +157,7 @@ async function sampleLlamagen(argv: readonly string[]): Promise<number> {
 
   const labels = new Tensor(Int32Array.from(classes), [classes.length]);
   const t1 = performance.now();
+  const bar = progressLine(`sampling ${classes.length}`, 'steps');
   const tokens = generate(gpt, labels, {
     cfgScale,
     cfgInterval,
@@ -215,7 +165,12 @@ async function sampleLlamagen(argv: readonly string[]): Promise<number> {
     topP,
     temperature,
     rng: new Rng(seed),
-    onStep: progressBar(`sampling ${classes.length}`, classes.length),
+    onStep: (done, total) =>
+      bar({
+        done,
+        total,
+        detail: `${((done * classes.length) / ((performance.now() - t1) / 1000)).toFixed(1)} tok/s`,
+      }),
   });
   const tGen = (performance.now() - t1) / 1000;
   const t2 = performance.now();
@@ -267,13 +222,5 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`ddar sample: unknown family '${family}'\n\n${help()}`);
     return 2;
   }
-  try {
-    return await f.run(rest);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`ddar sample ${family}: ${e.message} (see ddar sample ${family} --help)`);
-      return 2;
-    }
-    throw e;
-  }
+  return f.run(rest);
 }

@@ -1,21 +1,19 @@
 // Loading the teacher named by a train config (checkpoint files or a fixture folder) and
 // building the matching DD student for `ddar train` and `ddar baseline`.
 
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Transformer } from '../../models/llamagen/gpt.js';
 import type { VQModel } from '../../models/llamagen/vq.js';
 import type { VAR } from '../../models/var/var.js';
 import type { VQVAE } from '../../models/var/vqvae.js';
 import type { Family, TeacherSpec } from '../../dd/train/config.js';
-import { UsageError } from '../args.js';
+import { UsageError, readJsonObject } from '../args.js';
 
 export type LoadedTeacher =
   | { readonly family: 'llamagen'; readonly gpt: Transformer; readonly vq: VQModel }
   | { readonly family: 'var'; readonly model: VAR; readonly vae: VQVAE };
 
-const json = (dir: string) =>
-  JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+const json = (dir: string) => readJsonObject(join(dir, 'config.json'));
 
 export async function loadTeacher(
   family: Family,

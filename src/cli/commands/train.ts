@@ -11,7 +11,8 @@ import { hasCheckpoint } from '../../dd/train/checkpoint.js';
 import { llamagenStudent, varStudent } from '../../dd/train/student.js';
 import { Trainer, formatProgress } from '../../dd/train/trainer.js';
 import { Rng } from '../../tensor/rng.js';
-import { UsageError, guarded, parseArgs, requiredFlag } from '../args.js';
+import { UsageError, guarded, parseArgs, requiredFlag, wantsHelp } from '../args.js';
+import { progressWriter } from '../progress.js';
 import { loadTeacher } from './train-teacher.js';
 
 const HELP = `usage: ddar train --config FILE.json [--resume]
@@ -30,7 +31,7 @@ Outputs in out/: ckpt-SSSSSSSS.safetensors + .json (model, EMA, AdamW state), la
 metrics.jsonl (one JSON line per logged step and per validation).`;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.length === 0) {
+  if (wantsHelp(argv) || argv.length === 0) {
     console.log(HELP);
     return argv.length === 0 ? 2 : 0;
   }
@@ -61,19 +62,9 @@ export async function run(argv: string[]): Promise<number> {
       `train: ${student.family} student, ${student.module.numParameters()} parameters; dataset ${ds.numSamples} pairs (${cfg.valSamples} held out)`,
     );
     const tty = process.stderr.isTTY === true;
-    let last = 0;
+    const write = progressWriter({ ttyMs: 200, logMs: 30000 });
     const trainer = new Trainer(cfg, student, ds, {
-      onProgress: (p) => {
-        const now = performance.now();
-        if (p.step === p.total || now - last > (tty ? 200 : 30000)) {
-          process.stderr.write(
-            tty
-              ? `\r${formatProgress(p)}${p.step === p.total ? '\n' : ''}`
-              : `${formatProgress(p)}\n`,
-          );
-          last = now;
-        }
-      },
+      onProgress: (p) => write(formatProgress(p), p.step, p.total),
       onLog: (line) => process.stderr.write(`${tty ? '\n' : ''}train: ${line}\n`),
     });
     if (resume) trainer.resume();
