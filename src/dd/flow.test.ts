@@ -3,6 +3,31 @@ import assert from 'node:assert/strict';
 import { Rng } from '../tensor/rng.js';
 import { DEFAULT_FLOW, flowMap, timeGrid } from './flow.js';
 import { chiSquare, flowFit, randomProblem } from './flow-stats.js';
+import { filteredProbs } from '../sampling/filter.js';
+import { kernels, referenceBackend, setBackend } from '../backend/registry.js';
+
+/** χ² acceptance at a fixed seed: χ² ≤ dof + 4·sqrt(2·dof) (about 4 standard deviations). */
+function accept(r: { chi2: number; dof: number }): boolean {
+  return r.chi2 <= r.dof + 4 * Math.sqrt(2 * r.dof);
+}
+
+/** A codebook of V unit vectors in R^d (LlamaGen's is l2-normalised; VAR's is not: scale). */
+function codebookOf(seed: number, V: number, d: number, scale = 1): Float32Array {
+  const c = new Rng(seed).normal(V * d) as Float32Array;
+  for (let k = 0; k < V; k++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += c[k * d + j]! ** 2;
+    for (let j = 0; j < d; j++) c[k * d + j] = (c[k * d + j]! / Math.sqrt(s)) * scale;
+  }
+  return c;
+}
+
+/** p = softmax of top-k-filtered random logits with the given spread. */
+function topKProbs(seed: number, V: number, k: number, spread: number): Float32Array {
+  const l = new Rng(seed).normal(V) as Float32Array;
+  for (let i = 0; i < V; i++) l[i] = l[i]! * spread;
+  return filteredProbs(l, 1, V, { topK: k, rule: 'llamagen' });
+}
 
 test('time grids start at 0, end at 1 and increase', () => {
   for (const g of ['uniform', 'quadratic'] as const) {
@@ -51,4 +76,50 @@ test('chiSquare detects a wrong distribution', () => {
 test('bad input gets a clear error', () => {
   assert.throws(() => flowMap(new Float32Array(4), new Float32Array(8), new Float32Array(2), 4, 2), /no positive probability/);
   assert.throws(() => flowMap(new Float32Array(5), new Float32Array(8), new Float32Array(2), 4, 2), /expected probs/);
+});
+
+test('flow map matches p for LlamaGen- and VAR-sized problems (χ² ≤ dof + 4·sqrt(2·dof))', () => {
+  const cases: { name: string; V: number; d: number; p: Float32Array; scale: number; draws: number }[] = [
+    // LlamaGen: V = 16384, d = 8, unit codebook, top-k 8000 of peaked logits (most mass on ~100)
+    { name: 'V 16384 d 8 top-k 8000', V: 16384, d: 8, p: topKProbs(1, 16384, 8000, 2.5), scale: 1, draws: 1500 },
+    // VAR: V = 4096, d = 32, unnormalised codebook, top-k 900
+    { name: 'V 4096 d 32 top-k 900', V: 4096, d: 32, p: topKProbs(2, 4096, 900, 1.5), scale: 3, draws: 2000 },
+  ];
+  // a very peaked p: one entry with 97% of the mass, 40 others sharing the rest
+  const peaked = new Float32Array(16384);
+  peaked[123] = 0.97;
+  for (let i = 0; i < 40; i++) peaked[1000 + 37 * i] = 0.03 / 40;
+  cases.push({ name: 'peaked', V: 16384, d: 8, p: peaked, scale: 1, draws: 4000 });
+  for (const c of cases) {
+    const r = flowFit(codebookOf(c.V + c.d, c.V, c.d, c.scale), c.p, c.d, c.draws, 11, DEFAULT_FLOW);
+    assert.ok(accept(r), `${c.name}: χ² ${r.chi2.toFixed(1)} over ${r.dof} dof exceeds ${(r.dof + 4 * Math.sqrt(2 * r.dof)).toFixed(1)}`);
+  }
+});
+
+test('tokens are identical on every backend and batch split', async () => {
+  const { loadNativeBackend } = await import('../backend/native/index.js');
+  const V = 2048;
+  const d = 8;
+  const N = 24;
+  const probs = new Float32Array(N * V);
+  for (let i = 0; i < N; i++) probs.set(topKProbs(100 + i, V, 300, 2), i * V);
+  const codebook = codebookOf(3, V, d);
+  const noise = new Rng(8).normal(N * d) as Float32Array;
+  const prev = kernels();
+  try {
+    setBackend(referenceBackend());
+    const ref = flowMap(probs, codebook, noise, V, d);
+    const native = loadNativeBackend();
+    for (const be of native ? [referenceBackend(), native] : [referenceBackend()]) {
+      setBackend(be);
+      const all = flowMap(probs, codebook, noise, V, d);
+      assert.deepEqual(all.tokens, ref.tokens, `${be.name}: tokens`);
+      assert.deepEqual(all.endpoints, ref.endpoints, `${be.name}: end points`);
+      assert.deepEqual(all.finalWeight, ref.finalWeight, `${be.name}: weights`);
+      const half = flowMap(probs.subarray(5 * V, 17 * V), codebook, noise.subarray(5 * d, 17 * d), V, d);
+      assert.deepEqual(half.tokens, ref.tokens.subarray(5, 17), `${be.name}: batch split`);
+    }
+  } finally {
+    setBackend(prev);
+  }
 });
