@@ -151,14 +151,23 @@ void gemmSkinny(const GemmView& g) {
   const bool trans = g.rsB == 1;  // B(p,j) = b[j*csB + p]: rows of W contiguous along k
   const int64_t work = g.m * g.n * g.k;
   const int64_t grain = std::max<int64_t>(16, (int64_t{1} << 17) / std::max<int64_t>(1, g.m * g.k));
-  parallelRange(ceilDiv(g.n, 16), work >= (int64_t{1} << 18) ? ceilDiv(grain, 16) : (int64_t{1} << 40),
-                [&](int64_t b, int64_t e) {
-                  int64_t j0 = b * 16, j1 = std::min(g.n, e * 16);
-                  if (trans)
-                    S.gemvT(g.m, j1 - j0, g.k, x, ldx, g.b + j0 * g.csB, g.csB, g.c + j0, g.ldc, g.accumulate);
-                  else
-                    S.gemvN(g.m, j1 - j0, g.k, x, ldx, g.b + j0, g.rsB, g.c + j0, g.ldc, g.accumulate);
-                });
+  // Units of 48 columns: whole dot blocks (16, 12, 8 or 6 W rows) on both sides of a split.
+  // Up to 4 chunks per thread, handed out dynamically: when another job preempts one of our
+  // threads, the others take over its share instead of waiting for it.
+  const int64_t units = ceilDiv(g.n, 48);
+  auto range = [&](int64_t b, int64_t e) {
+    int64_t j0 = b * 48, j1 = std::min(g.n, e * 48);
+    if (trans)
+      S.gemvT(g.m, j1 - j0, g.k, x, ldx, g.b + j0 * g.csB, g.csB, g.c + j0, g.ldc, g.accumulate);
+    else
+      S.gemvN(g.m, j1 - j0, g.k, x, ldx, g.b + j0, g.rsB, g.c + j0, g.ldc, g.accumulate);
+  };
+  ThreadPool& pool = ThreadPool::get();
+  const int64_t chunks = work >= (int64_t{1} << 18) && pool.available() > 1
+                             ? std::min<int64_t>(units / ceilDiv(grain, 48), 4 * pool.available())
+                             : 1;
+  if (chunks <= 1) return range(0, units);
+  pool.run(chunks, [&](int64_t c, int) { range(units * c / chunks, units * (c + 1) / chunks); });
 }
 
 }  // namespace

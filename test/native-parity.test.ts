@@ -95,6 +95,9 @@ describe('native vs ts: matmul', { skip }, () => {
     [17, 19, 300],
     [130, 70, 400],
     [3, 1000, 5],
+    [2, 301, 770], // decode with CFG: 12-row dot blocks, a split over threads, k tail
+    [4, 97, 65],
+    [9, 50, 40],
   ];
   for (const level of levels) {
     test(`shapes × transposes × accumulate (${level})`, () => {
