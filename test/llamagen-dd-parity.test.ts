@@ -11,7 +11,7 @@ import { findFixturesDir } from '../src/io/testing.js';
 import { writeImageGrid } from '../src/io/image.js';
 import { Rng } from '../src/tensor/index.js';
 import * as T from '../src/tensor/index.js';
-import { formatCheckLine } from '../src/models/llamagen/fixture.js';
+import { formatCheckLine } from '../src/models/fixture-report.js';
 import { validateVqConfig, VQ_16 } from '../src/models/llamagen/config.js';
 import { VQModel } from '../src/models/llamagen/vq.js';
 import { normal_ } from '../src/nn/init.js';

@@ -15,11 +15,8 @@ import { kernels, referenceBackend, setBackend } from '../src/backend/registry.j
 import { loadNativeBackend } from '../src/backend/native/index.js';
 import { writeImageGrid } from '../src/io/image.js';
 import { Rng, Tensor } from '../src/tensor/index.js';
-import {
-  checkLlamagenGptFixture,
-  checkLlamagenVqFixture,
-  formatCheckLine,
-} from '../src/models/llamagen/fixture.js';
+import { checkLlamagenGptFixture, checkLlamagenVqFixture } from '../src/models/llamagen/fixture.js';
+import { formatCheckLine } from '../src/models/fixture-report.js';
 import { gptConfig, validateVqConfig, VQ_16 } from '../src/models/llamagen/config.js';
 import { Transformer, randomizeGpt } from '../src/models/llamagen/gpt.js';
 import { VQModel } from '../src/models/llamagen/vq.js';

@@ -13,7 +13,7 @@ import { writeImageGrid } from '../src/io/image.js';
 import { readPng } from '../src/io/png.js';
 import { findFixturesDir } from '../src/io/testing.js';
 import * as T from '../src/tensor/index.js';
-import { formatRows } from '../src/models/var/fixture.js';
+import { formatRows } from '../src/models/fixture-report.js';
 import { checkVarDDFixture } from '../src/dd/students/var/fixture.js';
 import { ddNoise, decodeVarDD, sampleVarDD } from '../src/dd/students/var/sample.js';
 import { smallStudent, smallVae } from '../src/dd/students/var/testing.js';

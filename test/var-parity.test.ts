@@ -12,11 +12,8 @@ import { findFixturesDir } from '../src/io/testing.js';
 import { writeImageGrid } from '../src/io/image.js';
 import { Rng } from '../src/tensor/index.js';
 import { varConfigFromJson, vqvaeConfigFromJson } from '../src/models/var/config.js';
-import {
-  checkVarTeacherFixture,
-  checkVarVqvaeFixture,
-  formatRows,
-} from '../src/models/var/fixture.js';
+import { checkVarTeacherFixture, checkVarVqvaeFixture } from '../src/models/var/fixture.js';
+import { formatRows } from '../src/models/fixture-report.js';
 import { sampleImages } from '../src/models/var/generate.js';
 import { randomInit_ } from '../src/models/var/random.js';
 import { VAR } from '../src/models/var/var.js';

@@ -2,8 +2,6 @@
 // switches, `-h`/`--help` and positional arguments, with usage errors that name the flag and the
 // expectation; `guarded` turns a command body's errors into the exit codes 0 / 1 / 2.
 
-import { readFileSync } from 'node:fs';
-
 /** A mistake in the command line: printed with a HINT to `--help`, exit status 2. */
 export class UsageError extends Error {}
 
@@ -91,14 +89,6 @@ export function requiredFlag(flags: Map<string, string>, flag: string, hint: str
   const v = flags.get(flag);
   if (v === undefined) throw new UsageError(`${flag} is required (${hint})`);
   return v;
-}
-
-/** A JSON file holding one object (a config.json, constructor arguments, …). */
-export function readJsonObject(path: string, what = 'settings'): Record<string, unknown> {
-  const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new Error(`${path}: expected a JSON object of ${what}`);
-  return { ...v };
 }
 
 export interface GuardOptions {

@@ -6,52 +6,29 @@
 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, guarded, parseArgs, readJsonObject, wantsHelp } from '../args.js';
+import { UsageError, guarded, parseArgs, wantsHelp } from '../args.js';
+import { readJsonObject } from '../../io/json.js';
+import { formatReport, type CheckLine } from '../../models/fixture-report.js';
 
-interface CheckLine {
-  readonly name: string;
-  readonly maxErr: number;
-  readonly tol: number;
-  readonly pass: boolean;
-  readonly note?: string;
-}
-
-type Checker = (dir: string) => { readonly lines: readonly CheckLine[] };
-
-/** VAR-family checkers report `maxAbsErr` rows; adapt them to CheckLine. */
-interface VarRow {
-  readonly name: string;
-  readonly maxAbsErr: number;
-  readonly tol: number;
-  readonly pass: boolean;
-  readonly note?: string;
-}
-const fromRows =
-  (check: (dir: string) => readonly VarRow[]): Checker =>
-  (dir) => ({
-    lines: check(dir).map((r) => ({
-      name: r.name,
-      maxErr: r.maxAbsErr,
-      tol: r.tol,
-      pass: r.pass,
-      ...(r.note !== undefined ? { note: r.note } : {}),
-    })),
-  });
+type Checker = (dir: string) => readonly CheckLine[];
 
 /** kind → checker (loaded on demand). Other families add their kinds here. */
 const CHECKERS: Record<string, () => Promise<Checker>> = {
-  llamagen_gpt: async () =>
-    (await import('../../models/llamagen/fixture.js')).checkLlamagenGptFixture,
-  llamagen_vq: async () =>
-    (await import('../../models/llamagen/fixture.js')).checkLlamagenVqFixture,
-  llamagen_dd: async () =>
-    (await import('../../dd/students/llamagen/fixture.js')).checkLlamagenDDFixture,
-  var_vqvae: async () =>
-    fromRows((await import('../../models/var/fixture.js')).checkVarVqvaeFixture),
-  var_teacher: async () =>
-    fromRows((await import('../../models/var/fixture.js')).checkVarTeacherFixture),
-  var_dd: async () =>
-    fromRows((await import('../../dd/students/var/fixture.js')).checkVarDDFixture),
+  llamagen_gpt: async () => {
+    const { checkLlamagenGptFixture } = await import('../../models/llamagen/fixture.js');
+    return (dir) => checkLlamagenGptFixture(dir).lines;
+  },
+  llamagen_vq: async () => {
+    const { checkLlamagenVqFixture } = await import('../../models/llamagen/fixture.js');
+    return (dir) => checkLlamagenVqFixture(dir).lines;
+  },
+  llamagen_dd: async () => {
+    const { checkLlamagenDDFixture } = await import('../../dd/students/llamagen/fixture.js');
+    return (dir) => checkLlamagenDDFixture(dir).lines;
+  },
+  var_vqvae: async () => (await import('../../models/var/fixture.js')).checkVarVqvaeFixture,
+  var_teacher: async () => (await import('../../models/var/fixture.js')).checkVarTeacherFixture,
+  var_dd: async () => (await import('../../dd/students/var/fixture.js')).checkVarDDFixture,
 };
 
 const HELP = `Usage: ddar check-fixture DIR [--json]
@@ -68,11 +45,6 @@ Options:
   -h, --help   show this help
 
 Exit status: 0 all PASS, 1 any FAIL, 2 bad usage or an unsupported kind.`;
-
-function fmtLine(l: CheckLine, width: number): string {
-  const e = Number.isFinite(l.maxErr) ? l.maxErr.toExponential(2) : String(l.maxErr);
-  return `${l.name.padEnd(width)}  ${e.padStart(9)}  ${l.tol.toExponential(1).padStart(7)}  ${l.pass ? 'PASS' : 'FAIL'}${l.note ? `  ${l.note}` : ''}`;
-}
 
 export async function run(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) {
@@ -114,7 +86,7 @@ async function check(argv: readonly string[]): Promise<number> {
   }
   let lines: readonly CheckLine[];
   try {
-    lines = (await load())(dir).lines;
+    lines = (await load())(dir);
   } catch (e) {
     throw new Error(`${dir} (${kind}): ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -123,18 +95,6 @@ async function check(argv: readonly string[]): Promise<number> {
       console.log(
         JSON.stringify({ kind, ...l, maxErr: Number.isFinite(l.maxErr) ? l.maxErr : null }),
       );
-  } else {
-    const width = Math.max(6, ...lines.map((l) => l.name.length));
-    console.log(`${kind}  ${dir}`);
-    console.log(
-      `${'output'.padEnd(width)}  ${'max err'.padStart(9)}  ${'tol'.padStart(7)}  result`,
-    );
-    for (const l of lines) console.log(fmtLine(l, width));
-  }
-  const failed = lines.filter((l) => !l.pass).length;
-  if (!json)
-    console.log(
-      failed === 0 ? `all ${lines.length} checks PASS` : `${failed} of ${lines.length} checks FAIL`,
-    );
-  return failed === 0 ? 0 : 1;
+  } else for (const line of formatReport(kind, dir, lines)) console.log(line);
+  return lines.every((l) => l.pass) ? 0 : 1;
 }

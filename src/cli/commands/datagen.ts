@@ -30,10 +30,10 @@ import {
   intListFlag,
   numberFlag,
   parseArgs,
-  readJsonObject,
   requiredFlag,
   wantsHelp,
 } from '../args.js';
+import { readJsonObject } from '../../io/json.js';
 import { progressLine } from '../progress.js';
 
 const HELP = `usage:

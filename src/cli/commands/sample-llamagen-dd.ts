@@ -30,15 +30,8 @@ import {
   sampleFewStep,
   sampleWithTeacher,
 } from '../../dd/students/llamagen/sample.js';
-import {
-  UsageError,
-  guarded,
-  intListFlag,
-  numberFlag,
-  parseArgs,
-  readJsonObject,
-  wantsHelp,
-} from '../args.js';
+import { UsageError, guarded, intListFlag, numberFlag, parseArgs, wantsHelp } from '../args.js';
+import { readJsonObject } from '../../io/json.js';
 
 const HELP = `Usage: ddar sample llamagen-dd --dd FILE --vq FILE [options]
 

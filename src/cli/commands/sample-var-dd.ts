@@ -25,15 +25,8 @@ import {
   type DDStepInfo,
 } from '../../dd/students/var/sample.js';
 import { VarDD } from '../../dd/students/var/student.js';
-import {
-  UsageError,
-  guarded,
-  intListFlag,
-  numberFlag,
-  parseArgs,
-  readJsonObject,
-  wantsHelp,
-} from '../args.js';
+import { UsageError, guarded, intListFlag, numberFlag, parseArgs, wantsHelp } from '../args.js';
+import { readJsonObject } from '../../io/json.js';
 
 const HELP = `Usage: ddar sample var-dd --dd FILE --vae FILE [options]
 

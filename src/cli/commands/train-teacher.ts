@@ -7,7 +7,8 @@ import type { VQModel } from '../../models/llamagen/vq.js';
 import type { VAR } from '../../models/var/var.js';
 import type { VQVAE } from '../../models/var/vqvae.js';
 import type { Family, TeacherSpec } from '../../dd/train/config.js';
-import { UsageError, readJsonObject } from '../args.js';
+import { UsageError } from '../args.js';
+import { readJsonObject } from '../../io/json.js';
 
 export type LoadedTeacher =
   | { readonly family: 'llamagen'; readonly gpt: Transformer; readonly vq: VQModel }

@@ -1,12 +1,10 @@
 // Parity checkers for the shared fixtures of kinds `llamagen_gpt` and `llamagen_vq`: rebuild
 // the model from config.json, load weights.pt and weights.safetensors (both, strictly), then
 // recompute exactly the outputs present in io.safetensors and compare them with the official
-// PyTorch results. Tolerance (fixture README): integers exact; floats
-// max|actual − expected| ≤ 1e-4 · max(1, max|expected|) over finite entries, with −∞ entries
-// matched position by position.
+// PyTorch results, under the tolerance rule of ../fixture-report.ts.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonObject } from '../../io/json.js';
 import { loadSafetensors } from '../../io/safetensors.js';
 import * as T from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
@@ -16,118 +14,19 @@ import { Transformer } from './gpt.js';
 import { VQModel } from './vq.js';
 import { generate } from './generate.js';
 import { loadGptWeights, loadVqWeights, readStateDict } from './load.js';
-
-export interface CheckLine {
-  readonly name: string;
-  readonly maxErr: number;
-  readonly tol: number;
-  readonly pass: boolean;
-  readonly note?: string;
-}
-
-export interface FixtureReport {
-  readonly kind: string;
-  readonly dir: string;
-  readonly lines: CheckLine[];
-}
-
-export const REL_TOL = 1e-4;
-
-/** Compares a float result with the expected tensor under the fixture tolerance rule. */
-export function compareFloat(
-  name: string,
-  actual: ArrayLike<number>,
-  actualShape: readonly number[],
-  expected: Tensor,
-  relTol = REL_TOL,
-): CheckLine {
-  const shapeOk =
-    actualShape.length === expected.rank && actualShape.every((d, i) => d === expected.shape[i]);
-  if (!shapeOk || actual.length !== expected.size) {
-    return {
-      name,
-      maxErr: Infinity,
-      tol: 0,
-      pass: false,
-      note: `shape [${actualShape.join(', ')}], expected [${expected.shape.join(', ')}]`,
-    };
-  }
-  let scale = 0;
-  for (const v of expected.data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
-  const tol = relTol * Math.max(1, scale);
-  let maxErr = 0;
-  let infBad = 0;
-  for (let i = 0; i < expected.size; i++) {
-    const e = expected.data[i] as number;
-    const a = actual[i] as number;
-    if (!Number.isFinite(e)) {
-      if (a !== e) infBad++;
-      continue;
-    }
-    const err = Math.abs(a - e);
-    if (!(err <= maxErr)) maxErr = Number.isNaN(err) ? Infinity : Math.max(maxErr, err);
-  }
-  const note = infBad > 0 ? `${infBad} non-finite entries differ` : undefined;
-  return { name, maxErr, tol, pass: maxErr <= tol && infBad === 0, ...(note ? { note } : {}) };
-}
-
-/** Integer outputs must match exactly. */
-export function compareInt(name: string, actual: ArrayLike<number>, expected: Tensor): CheckLine {
-  if (actual.length !== expected.size) {
-    return {
-      name,
-      maxErr: Infinity,
-      tol: 0,
-      pass: false,
-      note: `${actual.length} values, expected ${expected.size}`,
-    };
-  }
-  let bad = 0;
-  let maxErr = 0;
-  for (let i = 0; i < expected.size; i++) {
-    const d = Math.abs((actual[i] as number) - (expected.data[i] as number));
-    if (d !== 0) bad++;
-    maxErr = Math.max(maxErr, d);
-  }
-  return {
-    name,
-    maxErr,
-    tol: 0,
-    pass: bad === 0,
-    ...(bad > 0 ? { note: `${bad} of ${expected.size} differ` } : {}),
-  };
-}
-
-function readJson(path: string): Record<string, unknown> {
-  const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new Error(`${path}: expected a JSON object`);
-  return { ...v };
-}
+import {
+  compareFloat,
+  compareInt,
+  compareStateDicts,
+  type CheckLine,
+  type FixtureReport,
+} from '../fixture-report.js';
 
 /** Both weight files, loaded and checked to hold the same tensors. */
 function bothWeights(dir: string, lines: CheckLine[]): [Map<string, Tensor>, Map<string, Tensor>] {
   const pt = readStateDict(join(dir, 'weights.pt'));
   const st = readStateDict(join(dir, 'weights.safetensors'));
-  let maxErr = 0;
-  const missing = [...st.keys()]
-    .filter((k) => !pt.has(k))
-    .concat([...pt.keys()].filter((k) => !st.has(k)));
-  for (const [k, a] of st) {
-    const b = pt.get(k);
-    if (!b || b.size !== a.size) continue;
-    for (let i = 0; i < a.size; i++)
-      maxErr = Math.max(maxErr, Math.abs((a.data[i] as number) - (b.data[i] as number)));
-  }
-  lines.push({
-    name: 'weights.pt == weights.safetensors',
-    maxErr,
-    tol: 0,
-    pass: maxErr === 0 && missing.length === 0,
-    ...(missing.length > 0
-      ? { note: `keys in one file only: ${missing.slice(0, 5).join(', ')}` }
-      : {}),
-  });
+  lines.push(compareStateDicts('weights.pt == weights.safetensors', st, pt));
   return [pt, st];
 }
 
@@ -168,7 +67,7 @@ const GPT_OUTPUTS = [
 ];
 
 export function checkLlamagenGptFixture(dir: string): FixtureReport {
-  const cfgJson = readJson(join(dir, 'config.json'));
+  const cfgJson = readJsonObject(join(dir, 'config.json'));
   const config = gptConfigFromJson(cfgJson);
   const io: Io = loadSafetensors(join(dir, 'io.safetensors'));
   const lines: CheckLine[] = [];
@@ -193,7 +92,7 @@ export function checkLlamagenGptFixture(dir: string): FixtureReport {
     return c;
   };
   const exp = (n: string) => io.get(n) as Tensor;
-  const cmp = (n: string, t: Tensor) => lines.push(compareFloat(n, t.data, t.shape, exp(n)));
+  const cmp = (n: string, t: Tensor) => lines.push(compareFloat(n, t, exp(n)));
 
   if (has('rope_freqs_cis')) cmp('rope_freqs_cis', model.freqsCis);
   T.noGrad(() => {
@@ -205,9 +104,7 @@ export function checkLlamagenGptFixture(dir: string): FixtureReport {
     if (has('tf_logits')) {
       cmp('tf_logits', tfLogits());
       const s = modelSt.forward(tokens(), labels());
-      lines.push(
-        compareFloat('tf_logits (weights.safetensors)', s.data, s.shape, exp('tf_logits')),
-      );
+      lines.push(compareFloat('tf_logits (weights.safetensors)', s, exp('tf_logits')));
     }
     if (has('tf_logits_uncond')) cmp('tf_logits_uncond', tfUncond());
     if (has('tf_cfg_logits')) {
@@ -215,7 +112,9 @@ export function checkLlamagenGptFixture(dir: string): FixtureReport {
       const c = T.narrow(tfLogits(), 1, K - 1, L);
       const u = T.narrow(tfUncond(), 1, K - 1, L);
       const m = cfgMix(c.data as Float32Array, u.data as Float32Array, cfgScale());
-      lines.push(compareFloat('tf_cfg_logits', m, [B(), L, V], exp('tf_cfg_logits')));
+      lines.push(
+        compareFloat('tf_cfg_logits', { data: m, shape: [B(), L, V] }, exp('tf_cfg_logits')),
+      );
     }
     if (has('kv_logits')) {
       const b = B();
@@ -250,7 +149,13 @@ export function checkLlamagenGptFixture(dir: string): FixtureReport {
         choose: forced(0, L, got),
       });
       if (has('cfg_logits'))
-        lines.push(compareFloat('cfg_logits', stackSteps(got, L), [B(), L, V], exp('cfg_logits')));
+        lines.push(
+          compareFloat(
+            'cfg_logits',
+            { data: stackSteps(got, L), shape: [B(), L, V] },
+            exp('cfg_logits'),
+          ),
+        );
       if (has('cfg_generated'))
         lines.push(compareInt('cfg_generated', gen.data, exp('cfg_generated')));
     }
@@ -268,8 +173,7 @@ export function checkLlamagenGptFixture(dir: string): FixtureReport {
         lines.push(
           compareFloat(
             'inter_cfg_logits',
-            stackSteps(got, L - P),
-            [B(), L - P, V],
+            { data: stackSteps(got, L - P), shape: [B(), L - P, V] },
             exp('inter_cfg_logits'),
           ),
         );
@@ -296,7 +200,7 @@ const VQ_OUTPUTS = [
 ];
 
 export function checkLlamagenVqFixture(dir: string): FixtureReport {
-  const config = vqConfigFromJson(readJson(join(dir, 'config.json')));
+  const config = vqConfigFromJson(readJsonObject(join(dir, 'config.json')));
   const io: Io = loadSafetensors(join(dir, 'io.safetensors'));
   const lines: CheckLine[] = [];
   const [pt, st] = bothWeights(dir, lines);
@@ -306,7 +210,7 @@ export function checkLlamagenVqFixture(dir: string): FixtureReport {
   loadVqWeights(vqSt, st);
   const has = (n: string) => io.has(n);
   const exp = (n: string) => io.get(n) as Tensor;
-  const cmp = (n: string, t: Tensor) => lines.push(compareFloat(n, t.data, t.shape, exp(n)));
+  const cmp = (n: string, t: Tensor) => lines.push(compareFloat(n, t, exp(n)));
   const qzshape = (): [number, number, number, number] => {
     const s = Array.from(need(io, 'qzshape', 'decode_code').data);
     if (s.length !== 4) throw new Error(`qzshape must have 4 entries, got ${s.length}`);
@@ -324,9 +228,7 @@ export function checkLlamagenVqFixture(dir: string): FixtureReport {
     if (has('decode_out')) {
       cmp('decode_out', vq.decode(need(io, 'latent', 'decode')));
       const s = vqSt.decode(need(io, 'latent', 'decode'));
-      lines.push(
-        compareFloat('decode_out (weights.safetensors)', s.data, s.shape, exp('decode_out')),
-      );
+      lines.push(compareFloat('decode_out (weights.safetensors)', s, exp('decode_out')));
     }
     if (['encode_h', 'encode_quant', 'encode_indices', 'recon'].some(has)) {
       const enc = vq.encode(need(io, 'image', 'encode'));
@@ -339,10 +241,4 @@ export function checkLlamagenVqFixture(dir: string): FixtureReport {
   });
   unknownOutputs(io, new Set([...VQ_INPUTS, ...VQ_OUTPUTS]), lines);
   return { kind: 'llamagen_vq', dir, lines };
-}
-
-/** One report line: name, max abs error, tolerance, PASS/FAIL (+ note). */
-export function formatCheckLine(l: CheckLine, width = 36): string {
-  const e = Number.isFinite(l.maxErr) ? l.maxErr.toExponential(2) : String(l.maxErr);
-  return `${l.name.padEnd(width)}  max abs err ${e.padStart(9)}  tol ${l.tol.toExponential(1)}  ${l.pass ? 'PASS' : 'FAIL'}${l.note ? `  (${l.note})` : ''}`;
 }

@@ -4,14 +4,13 @@
 // derived from the config: `…_s{k}` for scale k of patch_nums) and report one row per output.
 // A tensor in io.safetensors that is neither a known input nor checked fails as "unchecked".
 //
-// Tolerances (fixture README): integers exact; floats max|a − e| ≤ 1e-4·max(1, max|e|) over
-// finite entries with −∞ at the same positions; decoded images at the end of a sampling run
-// 3e-4·max(1, max|e|).
+// Tolerances: the rule of ../fixture-report.ts (integers exact, floats 1e-4·max(1, max|e|));
+// decoded images at the end of a sampling run 3e-4·max(1, max|e|) (fixture README).
 //
 // Letters: B batch, SN scales, pn side of scale k.
 
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readJsonObject } from '../../io/json.js';
 import { loadSafetensors } from '../../io/safetensors.js';
 import * as T from '../../tensor/index.js';
 import { varConfigFromJson, vqvaeConfigFromJson } from './config.js';
@@ -19,172 +18,19 @@ import { argmaxRows, generate, type ScaleStep } from './generate.js';
 import { loadVar, loadVqvae } from './load.js';
 import type { VAR } from './var.js';
 import type { VQVAE } from './vqvae.js';
-
-export interface FixtureRow {
-  readonly name: string;
-  readonly maxAbsErr: number;
-  readonly tol: number;
-  readonly pass: boolean;
-  /** Why a row failed beyond its numbers (shape mismatch, −∞ positions, unchecked tensor). */
-  readonly note?: string;
-}
-
-type Json = Readonly<Record<string, unknown>>;
-type Values = T.Tensor | Float32Array | Int32Array | readonly number[];
-
-function readJson(path: string): Json {
-  const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new Error(`${path}: expected a JSON object`);
-  }
-  return v as Json;
-}
-
-/** Compares values with the expected tensor under the fixture tolerance rule. */
-export function compareRow(
-  name: string,
-  actual: Values,
-  expected: T.Tensor,
-  relTol = 1e-4,
-): FixtureRow {
-  const a = actual instanceof T.Tensor ? actual.data : actual;
-  const e = expected.data;
-  if (
-    actual instanceof T.Tensor &&
-    actual.size === expected.size &&
-    !T.sameShape(actual.shape, expected.shape)
-  ) {
-    if (
-      actual.shape.filter((d) => d !== 1).join() !== expected.shape.filter((d) => d !== 1).join()
-    ) {
-      return {
-        name,
-        maxAbsErr: Infinity,
-        tol: 0,
-        pass: false,
-        note: `shape [${actual.shape.join(', ')}] vs expected [${expected.shape.join(', ')}]`,
-      };
-    }
-  }
-  if (a.length !== e.length) {
-    return {
-      name,
-      maxAbsErr: Infinity,
-      tol: 0,
-      pass: false,
-      note: `${a.length} values vs ${e.length} expected ([${expected.shape.join(', ')}])`,
-    };
-  }
-  if (expected.dtype === 'int32') {
-    let err = 0;
-    for (let i = 0; i < e.length; i++)
-      err = Math.max(err, Math.abs((a[i] as number) - (e[i] as number)));
-    return { name, maxAbsErr: err, tol: 0, pass: err === 0 };
-  }
-  let scale = 0;
-  for (const v of e) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
-  const tol = relTol * Math.max(1, scale);
-  let err = 0;
-  let infMismatch = 0;
-  for (let i = 0; i < e.length; i++) {
-    const x = a[i] as number;
-    const y = e[i] as number;
-    if (!Number.isFinite(y)) {
-      if (x !== y) infMismatch++;
-      continue;
-    }
-    const d = Math.abs(x - y);
-    err = Number.isNaN(d) ? Infinity : Math.max(err, d);
-  }
-  const pass = err <= tol && infMismatch === 0;
-  return infMismatch > 0
-    ? { name, maxAbsErr: err, tol, pass, note: `${infMismatch} non-finite entries differ` }
-    : { name, maxAbsErr: err, tol, pass };
-}
-
-/** Collects rows for the outputs present in io; remembers which names were used. */
-class Checker {
-  readonly rows: FixtureRow[] = [];
-  private readonly used = new Set<string>();
-  constructor(
-    readonly io: ReadonlyMap<string, T.Tensor>,
-    readonly dir: string,
-  ) {}
-
-  has(name: string): boolean {
-    return this.io.has(name);
-  }
-
-  input(name: string): T.Tensor {
-    const t = this.io.get(name);
-    if (!t)
-      throw new Error(
-        `${this.dir}/io.safetensors: input '${name}' is missing; the fixture is incomplete`,
-      );
-    this.used.add(name);
-    return t;
-  }
-
-  /** Compares when present; `compute` runs only then. */
-  check(name: string, compute: () => Values, relTol = 1e-4): void {
-    const e = this.io.get(name);
-    if (!e) return;
-    this.used.add(name);
-    this.rows.push(compareRow(name, compute(), e, relTol));
-  }
-
-  row(r: FixtureRow): void {
-    this.rows.push(r);
-  }
-
-  /** Fails every tensor of io that nothing read. */
-  finish(): FixtureRow[] {
-    for (const name of this.io.keys()) {
-      if (!this.used.has(name)) {
-        this.rows.push({
-          name,
-          maxAbsErr: Infinity,
-          tol: 0,
-          pass: false,
-          note: 'unchecked: no rule computes this tensor',
-        });
-      }
-    }
-    return this.rows;
-  }
-}
-
-/** Row comparing the tensors of weights.pt with those of weights.safetensors (exactly). */
-function sameWeightsRow(a: VAR | VQVAE, b: VAR | VQVAE): FixtureRow {
-  const sa = a.stateDict();
-  let err = 0;
-  for (const [k, t] of b.stateDict()) {
-    const u = sa.get(k);
-    if (!u || u.size !== t.size)
-      return {
-        name: 'weights.pt = weights.safetensors',
-        maxAbsErr: Infinity,
-        tol: 0,
-        pass: false,
-        note: `tensor ${k} differs in shape`,
-      };
-    for (let i = 0; i < t.size; i++) {
-      const x = t.data[i] as number;
-      const y = u.data[i] as number;
-      if (x !== y && !(Number.isNaN(x) && Number.isNaN(y))) err = Math.max(err, Math.abs(x - y));
-    }
-  }
-  return { name: 'weights.pt = weights.safetensors', maxAbsErr: err, tol: 0, pass: err === 0 };
-}
+import { compareStateDicts, OutputChecker, type CheckLine } from '../fixture-report.js';
 
 /** Both weight files of a fixture folder, strictly loaded, plus the row saying they agree. */
 function loadBoth<M extends VAR | VQVAE>(
   dir: string,
   loader: (path: string) => M,
-): { model: M; row: FixtureRow } {
+): { model: M; row: CheckLine } {
   const st = loader(join(dir, 'weights.safetensors'));
   const pt = loader(join(dir, 'weights.pt'));
-  return { model: pt, row: sameWeightsRow(pt, st) };
+  return {
+    model: pt,
+    row: compareStateDicts('weights.pt = weights.safetensors', st.stateDict(), pt.stateDict()),
+  };
 }
 
 function intList(t: T.Tensor): Int32Array {
@@ -193,10 +39,10 @@ function intList(t: T.Tensor): Int32Array {
 }
 
 /** Checks a `var_vqvae` fixture folder. */
-export function checkVarVqvaeFixture(dir: string): FixtureRow[] {
-  const cfg = vqvaeConfigFromJson(readJson(join(dir, 'config.json')));
+export function checkVarVqvaeFixture(dir: string): CheckLine[] {
+  const cfg = vqvaeConfigFromJson(readJsonObject(join(dir, 'config.json')));
   const { model: vae, row } = loadBoth(dir, (p) => loadVqvae(p, cfg).model);
-  const c = new Checker(loadSafetensors(join(dir, 'io.safetensors')), dir);
+  const c = new OutputChecker(loadSafetensors(join(dir, 'io.safetensors')), dir);
   c.row(row);
   const q = vae.quantize;
   const { SN, patchNums } = q.sched;
@@ -239,7 +85,7 @@ export function checkVarVqvaeFixture(dir: string): FixtureRow[] {
 }
 
 /** (x + 1)·0.5 in float32, as the official samplers return images. */
-function to01(x: T.Tensor): Float32Array {
+export function to01(x: T.Tensor): Float32Array {
   const out = new Float32Array(x.size);
   for (let i = 0; i < out.length; i++)
     out[i] = Math.fround(Math.fround((x.data[i] as number) + 1) * 0.5);
@@ -247,8 +93,8 @@ function to01(x: T.Tensor): Float32Array {
 }
 
 /** Checks a `var_teacher` fixture folder (its VQVAE comes from config.json's `vae` folder). */
-export function checkVarTeacherFixture(dir: string): FixtureRow[] {
-  const json = readJson(join(dir, 'config.json'));
+export function checkVarTeacherFixture(dir: string): CheckLine[] {
+  const json = readJsonObject(join(dir, 'config.json'));
   const cfg = varConfigFromJson(json);
   const vaeRel = json['vae'];
   if (typeof vaeRel !== 'string')
@@ -256,10 +102,10 @@ export function checkVarTeacherFixture(dir: string): FixtureRow[] {
   const vaeDir = resolve(dir, vaeRel);
   const vae = loadVqvae(
     join(vaeDir, 'weights.safetensors'),
-    vqvaeConfigFromJson(readJson(join(vaeDir, 'config.json'))),
+    vqvaeConfigFromJson(readJsonObject(join(vaeDir, 'config.json'))),
   ).model;
   const { model, row } = loadBoth(dir, (p) => loadVar(p, cfg).model);
-  const c = new Checker(loadSafetensors(join(dir, 'io.safetensors')), dir);
+  const c = new OutputChecker(loadSafetensors(join(dir, 'io.safetensors')), dir);
   c.row(row);
   const q = vae.quantize;
   const { patchNums } = model.sched;
@@ -316,15 +162,4 @@ export function checkVarTeacherFixture(dir: string): FixtureRow[] {
     }
     return c.finish();
   });
-}
-
-/** One line per row, for CLIs and test failure messages. */
-export function formatRows(rows: readonly FixtureRow[]): string {
-  const w = Math.max(...rows.map((r) => r.name.length), 4);
-  return rows
-    .map(
-      (r) =>
-        `${r.pass ? 'ok  ' : 'FAIL'} ${r.name.padEnd(w)}  max|err| ${r.maxAbsErr.toExponential(2)}  tol ${r.tol.toExponential(2)}${r.note ? `  (${r.note})` : ''}`,
-    )
-    .join('\n');
 }

@@ -16,7 +16,7 @@ import { PickleWriter, torchZip } from '../../../io/testing.js';
 import { normal_ } from '../../../nn/init.js';
 import { validateVqConfig, VQ_16 } from '../../../models/llamagen/config.js';
 import { VQModel } from '../../../models/llamagen/vq.js';
-import { formatCheckLine } from '../../../models/llamagen/fixture.js';
+import { formatCheckLine } from '../../../models/fixture-report.js';
 import { ddConfigFromJson } from './config.js';
 import { DDTransformer, randomizeDD } from './student.js';
 import { finalPredict, getFinalX, nearestCodebook, perturbData, toLatent } from './predict.js';

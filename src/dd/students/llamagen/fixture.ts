@@ -4,12 +4,12 @@
 // io.safetensors and compare them with the official PyTorch results. The tensor names follow
 // from the configuration: t{t}_… for every t of `timesteps`, t{t}_final_x_split{split_t}, and
 // run_… for the recorded sampling run, which is replayed through the VQ decoder of the sibling
-// fixture ../llamagen_vq. Tolerance (fixture README): integers exact; floats
-// max|actual − expected| ≤ 1e-4 · max(1, max|expected|) over finite entries, −∞ matched position
-// by position (the decoded images too, although the README allows 3e-4 there on other BLAS).
+// fixture ../llamagen_vq. Tolerance: the rule of models/fixture-report.ts with 1e-4 everywhere
+// (the decoded images too, although the README allows 3e-4 there on other BLAS).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonObject } from '../../../io/json.js';
 import { loadSafetensors } from '../../../io/safetensors.js';
 import * as T from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/index.js';
@@ -19,10 +19,11 @@ import { loadVqWeights, readStateDict } from '../../../models/llamagen/load.js';
 import {
   REL_TOL,
   compareFloat,
+  compareStateDicts,
   compareInt,
   type CheckLine,
   type FixtureReport,
-} from '../../../models/llamagen/fixture.js';
+} from '../../../models/fixture-report.js';
 import { ddConfigFromJson } from './config.js';
 import { DDTransformer } from './student.js';
 import { loadDDWeights, readDDStateDict } from './load.js';
@@ -30,13 +31,6 @@ import { finalPredict, getFinalX, nearestCodebook, perturbData, toLatent } from 
 import { ddStep, sampleFewStep, type StepTrace } from './sample.js';
 
 type Io = Map<string, Tensor>;
-
-function readJson(path: string): Record<string, unknown> {
-  const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new Error(`${path}: expected a JSON object`);
-  return { ...v };
-}
 
 function ints(what: string, v: unknown): number[] {
   if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x)))
@@ -70,25 +64,9 @@ function bothStudents(
 ): [DDTransformer, DDTransformer] {
   const pt = readDDStateDict(join(dir, 'weights.pt'));
   const st = readDDStateDict(join(dir, 'weights.safetensors'));
-  let maxErr = 0;
-  const oneSided = [...st.sd.keys()]
-    .filter((k) => !pt.sd.has(k))
-    .concat([...pt.sd.keys()].filter((k) => !st.sd.has(k)));
-  for (const [k, a] of st.sd) {
-    const b = pt.sd.get(k);
-    if (!b || b.size !== a.size) continue;
-    for (let i = 0; i < a.size; i++)
-      maxErr = Math.max(maxErr, Math.abs((a.data[i] as number) - (b.data[i] as number)));
-  }
-  lines.push({
-    name: `weights.pt[${pt.key ?? 'top level'}] == weights.safetensors`,
-    maxErr,
-    tol: 0,
-    pass: maxErr === 0 && oneSided.length === 0,
-    ...(oneSided.length > 0
-      ? { note: `keys in one file only: ${oneSided.slice(0, 5).join(', ')}` }
-      : {}),
-  });
+  lines.push(
+    compareStateDicts(`weights.pt[${pt.key ?? 'top level'}] == weights.safetensors`, st.sd, pt.sd),
+  );
   const a = build();
   const ra = loadDDWeights(a, pt.sd);
   const b = build();
@@ -108,13 +86,13 @@ function bothStudents(
 function siblingVq(dir: string): VQModel | null {
   const vqDir = join(dir, '..', 'llamagen_vq');
   if (!existsSync(join(vqDir, 'config.json'))) return null;
-  const vq = new VQModel(vqConfigFromJson(readJson(join(vqDir, 'config.json'))));
+  const vq = new VQModel(vqConfigFromJson(readJsonObject(join(vqDir, 'config.json'))));
   loadVqWeights(vq, readStateDict(join(vqDir, 'weights.safetensors')));
   return vq;
 }
 
 export function checkLlamagenDDFixture(dir: string): FixtureReport {
-  const cfgJson = readJson(join(dir, 'config.json'));
+  const cfgJson = readJsonObject(join(dir, 'config.json'));
   const config = ddConfigFromJson(cfgJson);
   const io: Io = loadSafetensors(join(dir, 'io.safetensors'));
   const lines: CheckLine[] = [];
@@ -129,7 +107,7 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
     return need(io, n, why);
   };
   const cmp = (n: string, t: Tensor, tol = REL_TOL, label = n) => {
-    if (has(n)) lines.push(compareFloat(label, t.data, t.shape, exp(n), tol));
+    if (has(n)) lines.push(compareFloat(label, t, exp(n), tol));
   };
   const cmpInt = (n: string, v: ArrayLike<number>, label = n) => {
     if (has(n)) lines.push(compareInt(label, v, exp(n)));
@@ -143,8 +121,7 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
     lines.push(
       compareFloat(
         'codebook == l2norm(llamagen_vq codebook)',
-        vq.quantize.codebook().data,
-        [V, c],
+        { data: vq.quantize.codebook().data, shape: [V, c] },
         codebook,
       ),
     );
@@ -187,7 +164,12 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
           data.set(cb.subarray((di[r] as number) * c, ((di[r] as number) + 1) * c), r * c);
         const rebuilt = perturbData(data, xd, ts, B, L, c);
         lines.push(
-          compareFloat(`${p}x_BLC == perturb_data(codebook[data_idx])`, rebuilt, x.shape, x, 0),
+          compareFloat(
+            `${p}x_BLC == perturb_data(codebook[data_idx])`,
+            { data: rebuilt, shape: x.shape },
+            x,
+            0,
+          ),
         );
       }
       const gt = nearestCodebook(xd, cb, c);
@@ -201,8 +183,7 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
           lines.push(
             compareFloat(
               `${p}logits (weights.safetensors)`,
-              o2.logits.data,
-              o2.logits.shape,
+              o2.logits,
               io.get(`${p}logits`) as Tensor,
             ),
           );
@@ -221,7 +202,9 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
         cmp(fx, getFinalX(fp, splitT, codebook));
         // The sampler's fused step gives the same x (x_t = x_BLC when the noise is x_BLC).
         const fast = ddStep(model, xd, xd, labels(), t, splitT, codebook);
-        lines.push(compareFloat(`${fx} (sampler step)`, fast.x, [B, L, c], exp(fx)));
+        lines.push(
+          compareFloat(`${fx} (sampler step)`, { data: fast.x, shape: [B, L, c] }, exp(fx)),
+        );
       }
     }
 
@@ -283,9 +266,13 @@ export function checkLlamagenDDFixture(dir: string): FixtureReport {
       for (const tr of traces) {
         const p = `run_step${tr.step}_`;
         if (has(`${p}x_t`))
-          lines.push(compareFloat(`${p}x_t (sampler)`, tr.xT, [B, L, c], exp(`${p}x_t`)));
+          lines.push(
+            compareFloat(`${p}x_t (sampler)`, { data: tr.xT, shape: [B, L, c] }, exp(`${p}x_t`)),
+          );
         if (has(`${p}x`))
-          lines.push(compareFloat(`${p}x (sampler)`, tr.x, [B, L, c], exp(`${p}x`)));
+          lines.push(
+            compareFloat(`${p}x (sampler)`, { data: tr.x, shape: [B, L, c] }, exp(`${p}x`)),
+          );
       }
       const latent = toLatent(final);
       cmp('run_final_latent', latent);

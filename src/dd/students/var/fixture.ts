@@ -8,17 +8,22 @@
 // A tensor in io.safetensors that nothing reads fails as "unchecked". Extra rows check that the
 // fused sampler path (ddStep / sampleVarDD) reproduces the official step-by-step outputs.
 //
-// Tolerances as var/fixture.ts: integers exact; floats 1e-4·max(1, max|e|) over finite entries
-// with −∞ at the same positions; the decoded image at the end of the sampling run 3e-4.
+// Tolerances as models/var/fixture.ts (the rule of models/fixture-report.ts); the decoded image
+// at the end of the sampling run 3e-4.
 //
 // Letters: B batch, L tokens, V codebook size, Cv codebook dim, t timestep.
 
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readJsonObject } from '../../../io/json.js';
 import { loadSafetensors } from '../../../io/safetensors.js';
 import * as T from '../../../tensor/index.js';
 import { vqvaeConfigFromJson } from '../../../models/var/config.js';
-import { compareRow, type FixtureRow } from '../../../models/var/fixture.js';
+import { to01 } from '../../../models/var/fixture.js';
+import {
+  compareStateDicts,
+  OutputChecker,
+  type CheckLine,
+} from '../../../models/fixture-report.js';
 import { loadVqvae } from '../../../models/var/load.js';
 import { noiseMask, varDDConfigFromJson, type VarDDConfig } from './config.js';
 import { loadVarDDStateDict, readVarDDStateDict } from './load.js';
@@ -26,18 +31,7 @@ import { ddStep, finalPredict, getFinalSequence, perturb } from './predict.js';
 import { sampleVarDD, tokensToFhat } from './sample.js';
 import { VarDD } from './student.js';
 
-export type { FixtureRow };
-
 type Json = Readonly<Record<string, unknown>>;
-type Values = T.Tensor | Float32Array | Int32Array | readonly number[];
-
-function readJson(path: string): Json {
-  const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new Error(`${path}: expected a JSON object`);
-  }
-  return v as Json;
-}
 
 function intOf(o: Json, key: string, where: string): number {
   const v = o[key];
@@ -55,63 +49,8 @@ function intsOf(o: Json, key: string, where: string): number[] {
   return v;
 }
 
-/** Rows for the outputs present in io; remembers which tensors were read. */
-class Checker {
-  readonly rows: FixtureRow[] = [];
-  private readonly used = new Set<string>();
-  constructor(
-    private readonly io: ReadonlyMap<string, T.Tensor>,
-    private readonly dir: string,
-  ) {}
-
-  has(name: string): boolean {
-    return this.io.has(name);
-  }
-
-  input(name: string): T.Tensor {
-    const t = this.io.get(name);
-    if (!t)
-      throw new Error(
-        `${this.dir}/io.safetensors: input '${name}' is missing; the fixture is incomplete`,
-      );
-    this.used.add(name);
-    return t;
-  }
-
-  check(name: string, compute: () => Values, relTol = 1e-4): void {
-    const e = this.io.get(name);
-    if (!e) return;
-    this.used.add(name);
-    this.rows.push(compareRow(name, compute(), e, relTol));
-  }
-
-  /** A row that compares two computed results against an expectation under another name. */
-  extra(name: string, actual: Values, expected: T.Tensor, relTol = 1e-4): void {
-    this.rows.push({ ...compareRow(name, actual, expected, relTol), name });
-  }
-
-  row(r: FixtureRow): void {
-    this.rows.push(r);
-  }
-
-  finish(): FixtureRow[] {
-    for (const name of this.io.keys()) {
-      if (!this.used.has(name)) {
-        this.rows.push({
-          name,
-          maxAbsErr: Infinity,
-          tol: 0,
-          pass: false,
-          note: 'unchecked: no rule computes this tensor',
-        });
-      }
-    }
-    return this.rows;
-  }
-}
-
 /** Loads one weight file strictly; returns the model and rows about its buffers. */
-function loadOne(cfg: VarDDConfig, path: string): { model: VarDD; row: FixtureRow } {
+function loadOne(cfg: VarDDConfig, path: string): { model: VarDD; row: CheckLine } {
   const { sd, key } = readVarDDStateDict(path);
   const model = new VarDD(cfg);
   const r = loadVarDDStateDict(model, sd, path, { strict: true, key });
@@ -123,34 +62,12 @@ function loadOne(cfg: VarDDConfig, path: string): { model: VarDD; row: FixtureRo
     model,
     row: {
       name: `${path.split('/').pop() ?? path}${key ? ` [${key}]` : ''}: buffers = the student rule`,
-      maxAbsErr: bad.length > 0 ? Infinity : 0,
+      maxErr: bad.length > 0 ? Infinity : 0,
       tol: 0,
       pass: bad.length === 0,
       ...(bad.length > 0 ? { note: bad.join(', ') } : {}),
     },
   };
-}
-
-function sameWeightsRow(a: VarDD, b: VarDD): FixtureRow {
-  const sa = a.stateDict();
-  let err = 0;
-  for (const [k, t] of b.stateDict()) {
-    const u = sa.get(k) as T.Tensor;
-    for (let i = 0; i < t.size; i++) {
-      const x = t.data[i] as number;
-      const y = u.data[i] as number;
-      if (x !== y) err = Math.max(err, Number.isNaN(x - y) ? Infinity : Math.abs(x - y));
-    }
-  }
-  return { name: 'weights.pt = weights.safetensors', maxAbsErr: err, tol: 0, pass: err === 0 };
-}
-
-/** (x + 1)·0.5 in float32, as the official samplers return images. */
-function to01(x: T.Tensor): Float32Array {
-  const out = new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++)
-    out[i] = Math.fround(Math.fround((x.data[i] as number) + 1) * 0.5);
-  return out;
 }
 
 function ints(t: T.Tensor): Int32Array {
@@ -159,23 +76,29 @@ function ints(t: T.Tensor): Int32Array {
 }
 
 /** Checks a `var_dd` fixture folder (its VQVAE comes from config.json's `vae` folder). */
-export function checkVarDDFixture(dir: string): FixtureRow[] {
+export function checkVarDDFixture(dir: string): CheckLine[] {
   const where = `${dir}/config.json`;
-  const json = readJson(join(dir, 'config.json'));
+  const json = readJsonObject(join(dir, 'config.json'));
   const cfg = varDDConfigFromJson(json);
   const vaeRel = json['vae'];
   if (typeof vaeRel !== 'string')
     throw new Error(`${where}: 'vae' must name the VQVAE fixture folder`);
   const vaeDir = resolve(dir, vaeRel);
-  const vaeCfg = vqvaeConfigFromJson(readJson(join(vaeDir, 'config.json')));
+  const vaeCfg = vqvaeConfigFromJson(readJsonObject(join(vaeDir, 'config.json')));
   const vae = loadVqvae(join(vaeDir, 'weights.safetensors'), vaeCfg).model;
   const st = loadOne(cfg, join(dir, 'weights.safetensors'));
   const pt = loadOne(cfg, join(dir, 'weights.pt'));
   const model = pt.model;
-  const c = new Checker(loadSafetensors(join(dir, 'io.safetensors')), dir);
+  const c = new OutputChecker(loadSafetensors(join(dir, 'io.safetensors')), dir);
   c.row(st.row);
   c.row(pt.row);
-  c.row(sameWeightsRow(pt.model, st.model));
+  c.row(
+    compareStateDicts(
+      'weights.pt = weights.safetensors',
+      st.model.stateDict(),
+      pt.model.stateDict(),
+    ),
+  );
   const cb = vae.quantize.embedding.weight; // [V, Cv]
   const s = model.sched;
   const { L } = model;
@@ -231,7 +154,7 @@ export function checkVarDDFixture(dir: string): FixtureRow[] {
           intOf(sj, 'loss_split_t', where) === split;
         c.row({
           name: 'run_t_list / run_loss_split_t = config sampling',
-          maxAbsErr: ok ? 0 : Infinity,
+          maxErr: ok ? 0 : Infinity,
           tol: 0,
           pass: ok,
         });
@@ -266,7 +189,7 @@ export function checkVarDDFixture(dir: string): FixtureRow[] {
       if (!c.has(`t${t}_x_BLCv`)) {
         c.row({
           name: `t${t}_x_BLCv`,
-          maxAbsErr: Infinity,
+          maxErr: Infinity,
           tol: 0,
           pass: false,
           note: `config lists timestep ${t} but io.safetensors has no t${t}_… outputs`,
