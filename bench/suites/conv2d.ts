@@ -1,5 +1,5 @@
-// Suite `conv2d`: 3×3 convolutions at LlamaGen VQ-16 decoder shapes (512 channels at 16², 256
-// at 64², 128 at 256², and the final 128→3 conv), forward and the two backward kernels, in
+// Suite `conv2d`: 3×3 convolutions at LlamaGen VQ-16 decoder shapes (512 channels at 16² and
+// 32², 256 at 64² and 128², 128 at 256², and the final 128→3 conv), forward and the two backward kernels, in
 // GFLOP/s (2·N·Cout·Cin·KH·KW·OH·OW per call, median of repetitions). The ts reference runs
 // only the smallest shape; native rows carry its value as the reference.
 
@@ -36,7 +36,12 @@ function shapes(quick: boolean): { name: string; p: Conv2dParams }[] {
   ];
   return quick
     ? list.slice(0, 1)
-    : [...list, { name: '128→128 3×3 @256²', p: conv3(128, 128, 256) }];
+    : [
+        ...list,
+        { name: '512→512 3×3 @32²', p: conv3(512, 512, 32) },
+        { name: '256→256 3×3 @128²', p: conv3(256, 256, 128) },
+        { name: '128→128 3×3 @256²', p: conv3(128, 128, 256) },
+      ];
 }
 
 function gflops(b: Backend, p: Conv2dParams, kind: Kind, reps: number): number {

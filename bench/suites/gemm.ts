@@ -1,5 +1,6 @@
-// Suite `gemm`: matmul GFLOP/s (median of repetitions) for square sizes and for the skinny
-// products of a GPT-B decode step (x·Wᵀ with W [n, k] row-major, as in a Linear layer), per
+// Suite `gemm`: matmul GFLOP/s (median of repetitions) for square sizes, the skinny
+// products of a GPT-B decode step and the medium ones of VAR-d16 / VAR-DD (x·Wᵀ with W [n, k]
+// row-major, as in a Linear layer), per
 // backend, with numpy (OpenBLAS) timed in the same run as the reference when available.
 
 import type { Backend, MatmulParams } from '../../src/backend/kernels.js';
@@ -63,6 +64,13 @@ function shapes(quick: boolean): Shape[] {
     lin('decode head [1×768]·[16384×768]ᵀ', 1, 16384, 768),
     lin('cfg decode qkv [2×768]·[2304×768]ᵀ', 2, 2304, 768),
     lin('batch-8 head [8×768]·[16384×768]ᵀ', 8, 16384, 768),
+    // VAR-d16 with CFG (rows = 2·pn²) and VAR-DD d16 one step (681 rows): K = 1024
+    lin('var pn=3 qkv [18×1024]·[3072×1024]ᵀ', 18, 3072, 1024),
+    lin('var pn=6 fc1 [72×1024]·[4096×1024]ᵀ', 72, 4096, 1024),
+    lin('var pn=13 fc1 [338×1024]·[4096×1024]ᵀ', 338, 4096, 1024),
+    lin('var pn=16 fc2 [512×4096]·[1024×4096]ᵀ', 512, 1024, 4096),
+    lin('var-dd qkv [681×1024]·[3072×1024]ᵀ', 681, 3072, 1024),
+    ...(quick ? [] : [lin('var-dd fc1 [681×1024]·[4096×1024]ᵀ', 681, 4096, 1024)]),
     ...(quick ? [] : [lin('prefill qkv [2048×768]·[2304×768]ᵀ', 2048, 2304, 768)]),
   ];
 }
