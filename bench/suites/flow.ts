@@ -7,7 +7,7 @@
 import { DEFAULT_FLOW, flowMap } from '../../src/dd/flow.js';
 import { gptConfig } from '../../src/models/llamagen/config.js';
 import { Transformer } from '../../src/models/llamagen/gpt.js';
-import { filteredProbs } from '../../src/sampling/filter.js';
+import { filteredProbs } from '../../src/sampling/fused.js';
 import * as T from '../../src/tensor/index.js';
 import { availableBackends, withBackend } from '../backends.js';
 import type { BenchRow, BenchSuite } from '../types.js';

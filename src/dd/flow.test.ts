@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../tensor/rng.js';
 import { DEFAULT_FLOW, flowMap, timeGrid } from './flow.js';
 import { chiSquare, flowFit, randomProblem } from './flow-stats.js';
-import { filteredProbs } from '../sampling/filter.js';
+import { filteredProbs } from '../sampling/fused.js';
 import { kernels, referenceBackend, setBackend } from '../backend/registry.js';
 
 /** χ² acceptance at a fixed seed: χ² ≤ dof + 4·sqrt(2·dof) (about 4 standard deviations). */

@@ -9,7 +9,7 @@ import type { VQModel } from '../models/llamagen/vq.js';
 import { generate as generateVar } from '../models/var/generate.js';
 import type { VAR } from '../models/var/var.js';
 import type { VQVAE } from '../models/var/vqvae.js';
-import { filteredProbs } from '../sampling/filter.js';
+import { filteredProbs } from '../sampling/fused.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { FlowTeacher, TokenPicker } from './teacher.js';
 

@@ -1,18 +1,23 @@
 // Logit filtering exactly as the official samplers do it, in place on [rows, V] float32 rows:
 // top-k keeps ties at the k-th value; top-p comes in LlamaGen's and VAR's variants (they
 // differ at the boundary: see shared/reference/llamagen-dd.md §2.3 and var-dd.md §3.8).
+// These composable helpers are the reference; sampling code uses the fused, equivalent
+// FusedSampler / filteredProbs of ./fused.ts.
 
-/** k-th largest value (1-based) of row[0..n) using quickselect on a scratch copy. */
+/** k-th largest value (1-based) of row[0..n) by quickselect (median-of-three pivots) on a
+ *  scratch copy. */
 export function kthLargest(row: Float32Array, k: number, scratch?: Float32Array): number {
   const n = row.length;
   const a = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Float32Array(n);
   a.set(row);
-  // Select index n - k of ascending order.
-  const target = n - k;
+  const target = n - k; // index in ascending order
   let lo = 0;
   let hi = n - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1] as number;
+  while (hi > lo) {
+    const p0 = a[lo] as number;
+    const p1 = a[(lo + hi) >>> 1] as number;
+    const p2 = a[hi] as number;
+    const pivot = p0 < p1 ? (p1 < p2 ? p1 : p0 < p2 ? p2 : p0) : p0 < p2 ? p0 : p1 < p2 ? p2 : p1;
     let i = lo;
     let j = hi;
     while (i <= j) {
@@ -75,7 +80,12 @@ function probsOf(row: Float32Array, idx: Int32Array): Float64Array {
 
 /** LlamaGen top-p (p ≥ 1: off): sort descending; drop entry i when the cumulative probability
  *  of entries 0..i−1 exceeds p (the first crossing token is kept; the top-1 always is). */
-export function topPFilterLlamaGen_(logits: Float32Array, rows: number, V: number, p: number): void {
+export function topPFilterLlamaGen_(
+  logits: Float32Array,
+  rows: number,
+  V: number,
+  p: number,
+): void {
   if (p >= 1) return;
   for (let r = 0; r < rows; r++) {
     const row = logits.subarray(r * V, (r + 1) * V);
@@ -144,8 +154,14 @@ export interface FilterSettings {
 }
 
 /** The sampling distribution p of each row of guided logits [rows, V], in the official order
- *  (temperature, top-k, top-p, softmax). Filters `logits` in place. */
-export function filteredProbs(logits: Float32Array, rows: number, V: number, s: FilterSettings): Float32Array {
+ *  (temperature, top-k, top-p, softmax), composed from the helpers above: the reference of the
+ *  fused `filteredProbs` / `FusedSampler` (./fused.ts). Filters `logits` in place. */
+export function filteredProbsReference(
+  logits: Float32Array,
+  rows: number,
+  V: number,
+  s: FilterSettings,
+): Float32Array {
   if (s.rule === 'llamagen') applyTemperature_(logits, s.temperature ?? 1);
   const k = s.topK ?? 0;
   if (k > 0) topKFilter_(logits, rows, V, k);

@@ -3,3 +3,4 @@
 export * from './cfg.js';
 export * from './filter.js';
 export * from './categorical.js';
+export * from './fused.js';

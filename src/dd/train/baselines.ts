@@ -19,7 +19,7 @@ import type { VectorQuantizer2 } from '../../models/var/quant.js';
 import type { VAR } from '../../models/var/var.js';
 import { cfgMix } from '../../sampling/cfg.js';
 import { sampleCategorical } from '../../sampling/categorical.js';
-import { filteredProbs } from '../../sampling/filter.js';
+import { FusedSampler } from '../../sampling/fused.js';
 import * as T from '../../tensor/index.js';
 import type { Dataset } from '../dataset.js';
 
@@ -164,6 +164,7 @@ export function sampleSkipN(
     both.set(labels);
     both.fill(model.numClasses, B);
     const logits = model.forward(both, T.concat([x, x], 0)).data as Float32Array; // [2B, L, V]
+    const sampler = new FusedSampler();
     for (let k = keep; k < SN; k++) {
       const a = cum[k] as number;
       const m = (cum[k + 1] as number) - a;
@@ -174,12 +175,13 @@ export function sampleSkipN(
         unc.set(logits.subarray(((B + b) * L + a) * V, ((B + b) * L + a + m) * V), b * m * V);
       }
       const w = (o.cfg * k) / (SN - 1);
-      const probs = filteredProbs(cfgMix(cond, unc, 1 + w), B * m, V, {
-        topK: o.topK,
-        topP: o.topP,
-        rule: 'var',
-      });
-      const idx = sampleCategorical(probs, B * m, V, rng);
+      const idx = sampler.sample(
+        cfgMix(cond, unc, 1 + w),
+        B * m,
+        V,
+        { topK: o.topK, topP: o.topP, rule: 'var' },
+        rng,
+      );
       for (let b = 0; b < B; b++) out.set(idx.subarray(b * m, (b + 1) * m), b * L + a);
     }
     return out;

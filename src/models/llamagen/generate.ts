@@ -9,7 +9,7 @@
 
 import * as T from '../../tensor/index.js';
 import type { Rng, Tensor } from '../../tensor/index.js';
-import { cfgMix, filteredProbs, sampleCategorical } from '../../sampling/index.js';
+import { FusedSampler, cfgMix } from '../../sampling/index.js';
 import type { KVCache } from './kv-cache.js';
 import type { Transformer } from './gpt.js';
 import type { VQModel } from './vq.js';
@@ -44,17 +44,17 @@ export interface GenerateOptions extends SamplingConfig {
   readonly choose?: (logits: Float32Array, step: number) => Int32Array;
 }
 
-/** Filters logits [rows, V] in place and draws one token per row: temperature, top-k, top-p,
- *  softmax, inverse-CDF categorical with one uniform per row from rng. */
+/** Draws one token per row of logits [rows, V] (not modified): temperature, top-k, top-p,
+ *  softmax, inverse-CDF categorical with one uniform per row from rng (the fused sampler). */
 export function sampleTokens(
   logits: Float32Array,
   rows: number,
   V: number,
   cfg: SamplingConfig,
   rng: Rng,
+  sampler: FusedSampler = new FusedSampler(),
 ): Int32Array {
-  const probs = filteredProbs(logits, rows, V, { ...cfg, rule: 'llamagen' });
-  return sampleCategorical(probs, rows, V, rng);
+  return sampler.sample(logits, rows, V, { ...cfg, rule: 'llamagen' }, rng);
 }
 
 /** The condition batch with CFG: c2i labels [B] → [labels; null class]; t2i captions
@@ -123,8 +123,11 @@ export function generate(model: Transformer, cond: Tensor, opts: GenerateOptions
     const c = d.subarray(0, B * V);
     return guided ? cfgMix(c, d.subarray(B * V, 2 * B * V), opts.cfgScale) : c.slice();
   };
+  const sampler = new FusedSampler();
   const pick = (mixed: Float32Array, step: number): Int32Array => {
-    const ids = opts.choose ? opts.choose(mixed, step) : sampleTokens(mixed, B, V, opts, rng());
+    const ids = opts.choose
+      ? opts.choose(mixed, step)
+      : sampleTokens(mixed, B, V, opts, rng(), sampler);
     if (ids.length !== B) throw new Error(`generate: ${ids.length} tokens chosen for ${B} samples`);
     for (let b = 0; b < B; b++) out[b * (P + n) + P + step] = ids[b] as number;
     opts.onStep?.(step + 1, n);

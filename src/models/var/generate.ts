@@ -8,9 +8,8 @@
 // Letters: B images, 2B rows with CFG, pn side of scale k, V codebook size, Cv codebook dim,
 // C width, HW side of f̂.
 
-import { cfgMix } from '../../sampling/index.js';
+import { FusedSampler, cfgMix } from '../../sampling/index.js';
 import * as T from '../../tensor/index.js';
-import { VarSampler } from './sampler.js';
 import type { VectorQuantizer2 } from './quant.js';
 import type { VAR } from './var.js';
 import type { VQVAE } from './vqvae.js';
@@ -86,7 +85,7 @@ export function argmaxRows(logits: Float32Array, rows: number, V: number): Int32
 
 /** Top-k, then VAR's top-p, then one categorical draw per row of guided logits [rows, V]
  *  (the picks of src/sampling's topKFilter_ → topPFilterVar_ → softmaxRows →
- *  sampleCategorical, computed by the fused VarSampler). */
+ *  sampleCategorical, computed by the FusedSampler). */
 export function sampleVarTokens(
   logits: Float32Array,
   rows: number,
@@ -94,9 +93,9 @@ export function sampleVarTokens(
   topK: number,
   topP: number,
   rng: T.Rng,
-  sampler: VarSampler = new VarSampler(),
+  sampler: FusedSampler = new FusedSampler(),
 ): Int32Array {
-  return sampler.sample(logits, rows, V, topK, topP, rng);
+  return sampler.sample(logits, rows, V, { topK, topP, rule: 'var' }, rng);
 }
 
 /** Per-scale generation; returns tokens and f̂ (decode with VQVAE.fhatToImg). */
@@ -153,7 +152,7 @@ function generateNoGrad(
     return double(model.tokenInputs(x, lp, cum[k] as number));
   };
 
-  const sampler = new VarSampler();
+  const sampler = new FusedSampler();
   let fhat = T.zeros([B, Cv, HW, HW]);
   const seq: T.Tensor[] = [];
   const idxOut: Int32Array[] = [];
@@ -199,10 +198,10 @@ function generateNoGrad(
       const ld = logits.data as Float32Array;
       const w = (cfg * k) / (SN - 1);
       const guided = cfgMix(ld.subarray(0, rows * V), ld.subarray(rows * V, 2 * rows * V), 1 + w);
-      const cfgCopy = opts.choose && opts.onScale ? guided.slice() : guided; // VarSampler leaves it as is
+      const cfgCopy = opts.choose && opts.onScale ? guided.slice() : guided; // the sampler leaves it as is
       const idx = opts.choose
         ? opts.choose(guided, rows, V, k)
-        : sampler.sample(guided, rows, V, topK, topP, opts.rng as T.Rng);
+        : sampler.sample(guided, rows, V, { topK, topP, rule: 'var' }, opts.rng as T.Rng);
       const emb = T.embedding(quant.embedding.weight, new T.Tensor(idx, [B, pn * pn])); // [B, pn², Cv]
       seq.push(emb);
       idxOut.push(idx);
