@@ -4,3 +4,4 @@ export * from './cfg.js';
 export * from './filter.js';
 export * from './categorical.js';
 export * from './fused.js';
+export * from './argmax.js';

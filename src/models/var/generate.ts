@@ -64,25 +64,6 @@ export interface VarGenerateResult {
   readonly fhat: T.Tensor;
 }
 
-/** Index of the largest entry of every row of logits [rows, V] (first on ties). */
-export function argmaxRows(logits: Float32Array, rows: number, V: number): Int32Array {
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const off = r * V;
-    let best = 0;
-    let bv = logits[off] as number;
-    for (let j = 1; j < V; j++) {
-      const x = logits[off + j] as number;
-      if (x > bv) {
-        bv = x;
-        best = j;
-      }
-    }
-    out[r] = best;
-  }
-  return out;
-}
-
 /** Top-k, then VAR's top-p, then one categorical draw per row of guided logits [rows, V]
  *  (the picks of src/sampling's topKFilter_ → topPFilterVar_ → softmaxRows →
  *  sampleCategorical, computed by the FusedSampler). */

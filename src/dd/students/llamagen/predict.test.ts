@@ -3,14 +3,8 @@ import assert from 'node:assert/strict';
 import * as T from '../../../tensor/index.js';
 import { ddConfig } from './config.js';
 import { DDTransformer, randomizeDD } from './student.js';
-import {
-  argmaxRows,
-  finalPredict,
-  getFinalX,
-  nearestCodebook,
-  perturbData,
-  toLatent,
-} from './predict.js';
+import { finalPredict, getFinalX, nearestCodebook, perturbData, toLatent } from './predict.js';
+import { argmaxRows } from '../../../sampling/argmax.js';
 
 function unitRows(rng: T.Rng, V: number, c: number): Float32Array {
   const cb = rng.normal(V * c) as Float32Array;

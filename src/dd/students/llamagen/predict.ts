@@ -6,6 +6,7 @@
 //
 // Letters: B batch, L image tokens, c codebook dim, V codebook size, G grid side (G² = L).
 
+import { argmaxRows } from '../../../sampling/argmax.js';
 import * as T from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import type { DDTransformer } from './student.js';
@@ -81,25 +82,6 @@ export function nearestCodebook(
   };
   if (rows) for (const n of rows) search(n);
   else for (let n = 0; n < N; n++) search(n);
-  return out;
-}
-
-/** Index of the first maximum of each row of x [R, V] → int32 [R] (torch.argmax). */
-export function argmaxRows(x: Float32Array, R: number, V: number): Int32Array {
-  const out = new Int32Array(R);
-  for (let r = 0; r < R; r++) {
-    let best = -Infinity;
-    let bi = 0;
-    const o = r * V;
-    for (let v = 0; v < V; v++) {
-      const e = x[o + v] as number;
-      if (e > best) {
-        best = e;
-        bi = v;
-      }
-    }
-    out[r] = bi;
-  }
   return out;
 }
 

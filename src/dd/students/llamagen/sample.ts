@@ -25,7 +25,8 @@ import { Rng, type Tensor } from '../../../tensor/index.js';
 import type { Transformer } from '../../../models/llamagen/gpt.js';
 import { generate, type SamplingConfig } from '../../../models/llamagen/generate.js';
 import type { DDTransformer } from './student.js';
-import { argmaxRows, checkCodebook, checkSplit, nearestCodebook, perturbData } from './predict.js';
+import { argmaxRows } from '../../../sampling/argmax.js';
+import { checkCodebook, checkSplit, nearestCodebook, perturbData } from './predict.js';
 
 /** ε [B, L, c] for samples first … first + B − 1 of `seed` (see the stream layout above). */
 export function ddNoise(seed: number, B: number, L: number, c: number, first = 0): Float32Array {

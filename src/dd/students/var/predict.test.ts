@@ -2,14 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../../tensor/index.js';
 import { concatPos, dataTokens } from './config.js';
-import {
-  argmaxRows,
-  ddStep,
-  finalPredict,
-  getFinalSequence,
-  nearestCodebook,
-  perturb,
-} from './predict.js';
+import { ddStep, finalPredict, getFinalSequence, nearestCodebook, perturb } from './predict.js';
+import { argmaxRows } from '../../../sampling/argmax.js';
 import { smallStudent } from './testing.js';
 
 /** Brute force: exact float64 squared distances, first index on ties. */

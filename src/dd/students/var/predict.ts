@@ -14,6 +14,7 @@
 // Letters: B batch, L tokens, V codebook size, Cv codebook dim, N rows, t timestep, P concat
 // position.
 
+import { argmaxRows } from '../../../sampling/argmax.js';
 import * as T from '../../../tensor/index.js';
 import { concatPos, dataTokens, type DDSchedule } from './config.js';
 import type { Timesteps, VarDD } from './student.js';
@@ -69,25 +70,6 @@ export function nearestCodebook(x: T.Tensor, codebook: T.Tensor): Int32Array {
       }
       out[r0 + i] = arg < 0 ? 0 : arg; // NaN inputs: every comparison fails; torch gives 0 too
     }
-  }
-  return out;
-}
-
-/** Index of the largest entry of each row of x [N, V] (first on ties), as torch.argmax. */
-export function argmaxRows(x: Float32Array, N: number, V: number): Int32Array {
-  const out = new Int32Array(N);
-  for (let r = 0; r < N; r++) {
-    const o = r * V;
-    let best = 0;
-    let bv = x[o] as number;
-    for (let v = 1; v < V; v++) {
-      const y = x[o + v] as number;
-      if (y > bv) {
-        bv = y;
-        best = v;
-      }
-    }
-    out[r] = best;
   }
   return out;
 }
