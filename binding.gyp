@@ -18,7 +18,8 @@
         "native/norm.cc",
         "native/elementwise.cc",
         "native/layout.cc",
-        "native/conv.cc"
+        "native/conv.cc",
+        "native/flow.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

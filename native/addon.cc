@@ -57,6 +57,9 @@ struct Args {
   int32_t* i32(size_t i, int64_t need, const char* name) const {
     return typed<int32_t, napi_int32_array>(i, need, name, "Int32Array");
   }
+  double* f64arr(size_t i, int64_t need, const char* name) const {
+    return typed<double, napi_float64_array>(i, need, name, "Float64Array");
+  }
   int64_t length(size_t i) const {
     if (!info[i].IsTypedArray()) fail("argument " + std::to_string(i) + ": expected a typed array");
     return static_cast<int64_t>(info[i].As<Napi::TypedArray>().ElementLength());
@@ -245,6 +248,38 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   });
 }
 
+// flowMap(rowStart, idx, logp, codebook, noise, times, tokens, endpoints, finalWeight,
+//         rows, d, steps, heun, pruneNats)
+Napi::Value FlowMap(const Napi::CallbackInfo& info) {
+  return guarded(info, "flowMap", [](Args& a) {
+    int64_t rows = a.size(9), d = a.size(10), steps = a.size(11);
+    if (d < 1 || steps < 1) a.fail("d and steps must be positive");
+    const int32_t* rowStart = a.i32(0, rows + 1, "rowStart");
+    int64_t total = a.length(1);
+    if (a.length(2) < total) a.fail("logp: expected one entry per support index");
+    for (int64_t r = 0; r < rows; r++)
+      if (rowStart[r] < 0 || rowStart[r + 1] < rowStart[r] || rowStart[r + 1] > total) a.fail("rowStart is not a valid partition");
+    int64_t V = a.length(3) / d;
+    const int32_t* idx = a.i32(1, total, "idx");
+    for (int64_t e = 0; e < total; e++)
+      if (idx[e] < 0 || idx[e] >= V) a.fail("idx: codebook index out of range");
+    ddar::flowMap(rowStart, idx, a.f64arr(2, total, "logp"), a.f32(3, V * d, "codebook"), a.f32(4, rows * d, "noise"),
+                  a.f64arr(5, steps + 1, "times"), a.i32(6, rows, "tokens"), a.f32(7, rows * d, "endpoints"),
+                  a.f32(8, rows, "finalWeight"), rows, static_cast<int>(d), static_cast<int>(steps), a.flag(12),
+                  a.f64(13));
+  });
+}
+
+// exp64(in, out): fdlibm exp on every element (tests compare it with Math.exp bit for bit).
+Napi::Value Exp64(const Napi::CallbackInfo& info) {
+  return guarded(info, "exp64", [](Args& a) {
+    int64_t n = a.length(0);
+    const double* in = a.f64arr(0, n, "in");
+    double* out = a.f64arr(1, n, "out");
+    for (int64_t i = 0; i < n; i++) out[i] = ddar::fdlibmExp(in[i]);
+  });
+}
+
 // unary(opIndex, x, out) ; unaryGrad(opIndex, x, dy, dx)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, "unary", [](Args& a) {
@@ -393,6 +428,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("groupNorm", Napi::Function::New(env, GroupNorm));
   exports.Set("rope", Napi::Function::New(env, Rope));
+  exports.Set("flowMap", Napi::Function::New(env, FlowMap));
+  exports.Set("exp64", Napi::Function::New(env, Exp64));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("unaryGrad", Napi::Function::New(env, UnaryGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));

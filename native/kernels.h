@@ -60,6 +60,12 @@ void layerNorm(const float* x, const float* w, const float* b, float eps, float*
                float* rstd, int64_t rows, int64_t n);
 void groupNorm(const float* x, const float* w, const float* b, float eps, float* out, float* mean,
                float* rstd, int64_t n, int64_t channels, int64_t groups, int64_t spatial);
+// DD flow map over compact supports (flow.cc); bit-identical to the TypeScript reference.
+double fdlibmExp(double x);
+void flowMap(const int32_t* rowStart, const int32_t* idx, const double* logp, const float* codebook,
+             const float* noise, const double* ts, int32_t* tokens, float* endpoints, float* finalWeight,
+             int64_t rows, int d, int steps, bool heun, double pruneNats);
+
 void rope(const float* x, const float* table, float* out, int64_t batch, int64_t seq, int64_t heads,
           int64_t dim, bool inverse);
 

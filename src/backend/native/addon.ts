@@ -149,6 +149,24 @@ export interface NativeAddon {
   conv2d(x: Arr, w: Arr, bias: OptArr, out: Arr, ...sizes: number[]): void;
   conv2dGradInput(dy: Arr, w: Arr, dx: Arr, ...sizes: number[]): void;
   conv2dGradWeight(x: Arr, dy: Arr, dw: Arr, ...sizes: number[]): void;
+  flowMap(
+    rowStart: Int32Array,
+    idx: Int32Array,
+    logp: Float64Array,
+    codebook: Arr,
+    noise: Arr,
+    times: Float64Array,
+    tokens: Int32Array,
+    endpoints: Arr,
+    finalWeight: Arr,
+    rows: number,
+    d: number,
+    steps: number,
+    heun: boolean,
+    pruneNats: number,
+  ): void;
+  /** fdlibm exp of every element (the flow map's exp; tests compare it with Math.exp). */
+  exp64(input: Float64Array, out: Float64Array): void;
 }
 
 const FUNCTIONS = [

@@ -61,6 +61,15 @@ export function nativeInfo(): NativeInfo {
   };
 }
 
+/** fdlibm exp (the native flow map's exp) of every element, or null without the addon. */
+export function nativeExp64(input: Float64Array): Float64Array | null {
+  const r = addonLoad();
+  if ('error' in r) return null;
+  const out = new Float64Array(input.length);
+  r.addon.exp64(input, out);
+  return out;
+}
+
 /** Lowers (or restores) the instruction set the addon uses, capped at what the CPU has; for
  *  tests and benchmarks that compare the code paths. Returns the level now in use. */
 export function setNativeSimd(l: SimdLevel): SimdLevel | null {
@@ -93,6 +102,7 @@ const NATIVE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>([
   'sdpa',
   'sdpaBackward',
   'rope',
+  'flowMap',
 ]);
 
 const MAX_RANK = 16;
@@ -359,6 +369,9 @@ export function loadNativeBackend(): Backend | null {
       if (x instanceof Float32Array && table instanceof Float32Array && out instanceof Float32Array)
         n.rope(x, table, out, p.batch, p.seq, p.heads, p.dim, p.inverse);
       else ref.rope(x, table, out, p);
+    },
+    flowMap(rowStart, idx, logp, codebook, noise, times, tokens, endpoints, finalWeight, p) {
+      n.flowMap(rowStart, idx, logp, codebook, noise, times, tokens, endpoints, finalWeight, p.rows, p.d, p.steps, p.heun, p.pruneNats);
     },
   };
 }
