@@ -14,6 +14,7 @@ const commands: Record<string, Command> = {
   datagen: { summary: 'generate (class, tokens, noise) distillation datasets with the flow map; merge, verify', load: () => import('./commands/datagen.js') },
   train: { summary: 'distil a teacher into a DD student (checkpoints, --resume, validation)', load: () => import('./commands/train.js') },
   baseline: { summary: 'parallel-decoding baselines: onestep*, skip-n (VAR)', load: () => import('./commands/baseline.js') },
+  'toy-joint': { summary: 'see DD work end to end on a tiny exactly-computable teacher (TV distances)', load: () => import('./commands/toy-joint.js') },
   bench: { summary: 'run benchmark suites and print a table (or --json lines)', load: () => import('./commands/bench.js') },
   inspect: { summary: 'list tensor names, shapes and dtypes of a .pt/.pth/.safetensors file', load: () => import('./commands/inspect.js') },
   convert: { summary: 'convert a PyTorch checkpoint to safetensors', load: () => import('./commands/convert.js') },

@@ -9,8 +9,9 @@
 //   5. draw n fresh samples per class from every method and measure the total-variation
 //      distance ½ Σ |p − p̂| of their empirical distribution to the exact joint, averaged over
 //      classes: the teacher itself (ordinary random sampling: the floor that n samples allow),
-//      DD 1-step, DD 2-step, and onestep* (independent per-position marginals counted over the
-//      dataset: what parallel decoding without DD achieves).
+//      the flow map on fresh noise (what the student imitates), DD 1-step and 2-step on the same
+//      noise, and onestep* (independent per-position marginals counted over the dataset: what
+//      parallel decoding without DD achieves).
 //
 // DD well below onestep* and near the floor means the student has learnt the teacher's joint,
 // not just its marginals. Every random draw is a function of (role, seed): a run is
@@ -22,9 +23,9 @@ import { join } from 'node:path';
 import { sampleCategorical } from '../../sampling/categorical.js';
 import { Rng } from '../../tensor/rng.js';
 import { mergeShards, runDatagen } from '../datagen.js';
-import { openDataset, type Dataset } from '../dataset.js';
+import { openDataset } from '../dataset.js';
 import { DEFAULT_FLOW } from '../flow.js';
-import type { FlowTeacher } from '../teacher.js';
+import { sequenceFlowMap, type FlowTeacher } from '../teacher.js';
 import { fitOnestep, sampleOnestep } from '../train/baselines.js';
 import { parseTrainConfig, type Family, type TrainConfig } from '../train/config.js';
 import { empirical, exactJoint, productOfMarginals, tvDistance } from '../train/exact.js';
@@ -80,7 +81,6 @@ export interface ToyJointClass {
   readonly marginals_product_tv: number;
   readonly teacher_resample_tv: number;
   readonly flow_tv: number;
-  readonly flow_samples: number;
   readonly dd1_tv: number;
   readonly dd2_tv: number;
   readonly onestep_star_tv: number;
@@ -105,12 +105,16 @@ export interface ToyJointResult {
   /** t_list of the DD 2-step sampler (second step: the trained mid timestep). */
   readonly dd2_timesteps: readonly number[];
   readonly teacher_resample_tv: number;
-  /** TV of the flow-mapped dataset itself (dataset_samples / classes samples per class). */
+  /** TV of the flow map itself (the student's target) on the student's fresh noise. */
   readonly flow_tv: number;
   readonly dd1_tv: number;
   readonly dd2_tv: number;
   readonly onestep_star_tv: number;
   readonly marginals_product_tv: number;
+  /** (onestep* − DD) / (onestep* − teacher resample): the share of the gap between independent
+   *  per-token sampling and the teacher's own samples that DD closes (1 = all of it). */
+  readonly dd1_gap_closed: number;
+  readonly dd2_gap_closed: number;
   /** Token agreement of the student's 1- and 2-step samples with the flow map, held-out pairs. */
   readonly agreement_1step: number;
   readonly agreement_2step: number;
@@ -176,6 +180,23 @@ export function sampleTeacher(
   return out;
 }
 
+/** The sequence flow map of labels [B] and ε [B, L, d] → tokens [B, L], in batches. */
+export function flowMapSamples(
+  teacher: FlowTeacher,
+  labels: Int32Array,
+  noise: Float32Array,
+  batch = 4096,
+): Int32Array {
+  const { seqLen: L, codeDim: d } = teacher;
+  const out = new Int32Array(labels.length * L);
+  for (let a = 0; a < labels.length; a += batch) {
+    const B = Math.min(batch, labels.length - a);
+    const eps = noise.subarray(a * L * d, (a + B) * L * d);
+    out.set(sequenceFlowMap(teacher, labels.subarray(a, a + B), eps, DEFAULT_FLOW), a * L);
+  }
+  return out;
+}
+
 function seconds(t0: number): number {
   return (performance.now() - t0) / 1000;
 }
@@ -200,6 +221,7 @@ export function runToyJoint(o: ToyJointOptions): ToyJointResult {
   const tStart = performance.now();
 
   let t0 = performance.now();
+  if (!o.teacher) report({ stage: 'teacher', done: 0, total: r.teacherSteps });
   const teacher =
     o.teacher ??
     toyTeacher(family, {
@@ -215,6 +237,7 @@ export function runToyJoint(o: ToyJointOptions): ToyJointResult {
 
   t0 = performance.now();
   const exact: Float64Array[] = [];
+  report({ stage: 'exact', done: 0, total: C });
   for (let c = 0; c < C; c++) {
     exact.push(exactJoint(flow, c));
     report({ stage: 'exact', done: c + 1, total: C });
@@ -245,6 +268,7 @@ export function runToyJoint(o: ToyJointOptions): ToyJointResult {
     const datagenS = seconds(t0);
 
     t0 = performance.now();
+    report({ stage: 'train', done: 0, total: r.trainSteps });
     const student = teacher.newStudent(new Rng(1, seed));
     const tr = new Trainer(
       toyTrainConfig(family, dataDir, join(work, 'run'), r.trainSteps, seed),
@@ -267,38 +291,40 @@ export function runToyJoint(o: ToyJointOptions): ToyJointResult {
     t0 = performance.now();
     const n = r.evalSamples;
     const table = fitOnestep(ds, C, V);
-    const flowTokens = datasetTokensByClass(ds, C);
     const two = [0, Math.max(...tr.timesteps)];
     const perClass: ToyJointClass[] = [];
+    report({ stage: 'eval', done: 0, total: 5 * C });
     for (let c = 0; c < C; c++) {
       const p = exact[c] as Float64Array;
       const labels = new Int32Array(n).fill(c);
       const tv = (tokens: Int32Array) => tvDistance(p, empirical(tokens, L, V));
       const teacherTv = tv(sampleTeacher(flow, labels, new Rng(4444, c + C * seed)));
-      report({ stage: 'eval', done: 4 * c + 1, total: 4 * C });
+      report({ stage: 'eval', done: 5 * c + 1, total: 5 * C });
       const noise = new Rng(4242, c + C * seed).normal(n * L * d) as Float32Array; // fresh ε
+      const flowTv = tv(flowMapSamples(flow, labels, noise));
+      report({ stage: 'eval', done: 5 * c + 2, total: 5 * C });
       const [one, twoS] = tr.withEvalWeights(() => [
         student.sample(labels, noise, [0], student.allLogitsSplit),
         student.sample(labels, noise, two, student.allLogitsSplit),
       ]);
-      report({ stage: 'eval', done: 4 * c + 3, total: 4 * C });
+      report({ stage: 'eval', done: 5 * c + 4, total: 5 * C });
       const star = sampleOnestep(table, labels, new Rng(4343, c + C * seed));
-      const own = flowTokens[c] as Int32Array;
       perClass.push({
         class: c,
         joint_mass: p.reduce((a, b) => a + b, 0),
         marginals_product_tv: tvDistance(p, productOfMarginals(p, L, V)),
         teacher_resample_tv: teacherTv,
-        flow_tv: tv(own),
-        flow_samples: own.length / L,
+        flow_tv: flowTv,
         dd1_tv: tv(one as Int32Array),
         dd2_tv: tv(twoS as Int32Array),
         onestep_star_tv: tv(star),
       });
-      report({ stage: 'eval', done: 4 * c + 4, total: 4 * C });
+      report({ stage: 'eval', done: 5 * c + 5, total: 5 * C });
     }
     const evalS = seconds(t0);
     const mean = (k: keyof ToyJointClass) => perClass.reduce((a, x) => a + (x[k] as number), 0) / C;
+    const gapClosed = (tv: number) =>
+      (mean('onestep_star_tv') - tv) / (mean('onestep_star_tv') - mean('teacher_resample_tv'));
     return {
       family,
       seed,
@@ -320,6 +346,8 @@ export function runToyJoint(o: ToyJointOptions): ToyJointResult {
       dd2_tv: mean('dd2_tv'),
       onestep_star_tv: mean('onestep_star_tv'),
       marginals_product_tv: mean('marginals_product_tv'),
+      dd1_gap_closed: gapClosed(mean('dd1_tv')),
+      dd2_gap_closed: gapClosed(mean('dd2_tv')),
       agreement_1step: val.agreement1,
       agreement_2step: val.agreement2,
       per_class: perClass,
@@ -335,18 +363,4 @@ export function runToyJoint(o: ToyJointOptions): ToyJointResult {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-/** The dataset's token rows of each class: tokens [n_c, L] per class c. */
-function datasetTokensByClass(ds: Dataset, C: number): Int32Array[] {
-  const L = ds.seqLen;
-  const parts: number[][] = Array.from({ length: C }, () => []);
-  for (let i = 0; i < ds.index.chunks.length; i++) {
-    const ch = ds.readChunk(i);
-    ch.classes.forEach((c, r) => {
-      const dst = parts[c];
-      if (dst) for (let j = 0; j < L; j++) dst.push(ch.tokens[r * L + j] as number);
-    });
-  }
-  return parts.map((p) => Int32Array.from(p));
 }
