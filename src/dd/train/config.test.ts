@@ -67,3 +67,38 @@ test('resume accepts bookkeeping changes and refuses training changes', () => {
     /'seed' \(0 → 3\), 'lr' \(0.0001 → 0.5\)/,
   );
 });
+
+test('lpips: off by default; defaults filled in and printed; bad values listed', () => {
+  assert.equal(parseTrainConfig({ family: 'llamagen', dataset: 'd', out: 'o' }).lpips, null);
+  const c = parseTrainConfig({
+    family: 'var',
+    dataset: 'd',
+    out: 'o',
+    lpips: { weights: 'vgg.pth' },
+  });
+  assert.deepEqual(c.lpips, { weights: 'vgg.pth', vgg: null, weight: 1, every: 1 });
+  assert.match(
+    describeConfig(c, { lpips: 1 }),
+    /lpips\s+= \{"weights":"vgg.pth","vgg":null,"weight":1,"every":1\}$/m,
+  );
+  assert.throws(
+    () =>
+      parseTrainConfig({
+        family: 'var',
+        dataset: 'd',
+        out: 'o',
+        lpips: { vgg: 3, weight: 0, every: 1.5, net: 'alex' },
+      }),
+    (e: Error) => {
+      for (const s of [
+        "unknown key 'lpips.net'",
+        "'lpips.weights' must be a file path (required)",
+        "'lpips.vgg' must be a file path or null",
+        "'lpips.weight' must be a positive number",
+        "'lpips.every' must be a positive integer",
+      ])
+        assert.ok(e.message.includes(s), `missing: ${s}\n${e.message}`);
+      return true;
+    },
+  );
+});

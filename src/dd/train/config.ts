@@ -8,6 +8,10 @@
 // predicted position j ≥ n(t) with ceWeight · cross-entropy(logits_j, target index) +
 // mseWeight · ‖conti_j − codebook[target]‖² / d (means over predicted positions). split_t is a
 // sampling-time choice (validation reports agreement at `splitT`).
+//
+// Optional perceptual term (`lpips`): every `every`-th step adds weight · mean LPIPS-VGG between
+// the decoded student latent (data tokens as given, every predicted position from the continuous
+// head) and the decoded target latent; the VQ decoder is frozen (see trainer.ts).
 
 export type Family = 'llamagen' | 'var';
 export type LrScheduleKind = 'cosine' | 'constant';
@@ -17,6 +21,18 @@ export type TeacherSpec =
   | { readonly gpt: string; readonly vq: string; readonly preset: string }
   | { readonly var: string; readonly vae: string; readonly depth: number }
   | { readonly fixture: string };
+
+/** The optional LPIPS perceptual loss on decoded images. */
+export interface LpipsSpec {
+  /** The lpips package's weights/v0.1/vgg.pth (lin0..lin4), or a combined state dict. */
+  readonly weights: string;
+  /** torchvision's vgg16 weights (features.*), when `weights` holds only the lin layers. */
+  readonly vgg: string | null;
+  /** Multiplier of the LPIPS term (default 1). */
+  readonly weight: number;
+  /** Applied on every k-th step (default 1: every step). */
+  readonly every: number;
+}
 
 export interface TrainConfig {
   /** 'llamagen' or 'var': which student is trained. */
@@ -63,6 +79,8 @@ export interface TrainConfig {
   readonly logEvery: number;
   /** Dataset chunks kept in memory (random access over the permutation). */
   readonly chunkCache: number;
+  /** Perceptual loss on decoded images; null = off. */
+  readonly lpips: LpipsSpec | null;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, 'family' | 'dataset' | 'out'> = Object.freeze({
@@ -91,6 +109,7 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'family' | 'dataset' | 'out'> = O
   validateEvery: 1000,
   logEvery: 10,
   chunkCache: 32,
+  lpips: null,
 });
 
 const KEYS: readonly (keyof TrainConfig)[] = [
@@ -220,6 +239,7 @@ export function parseTrainConfig(json: unknown, where = 'train config'): TrainCo
     validateEvery: num('validateEvery', d.validateEvery, posInt, 'a positive integer'),
     logEvery: num('logEvery', d.logEvery, posInt, 'a positive integer'),
     chunkCache: num('chunkCache', d.chunkCache, posInt, 'a positive integer'),
+    lpips: parseLpips(o.lpips, problems),
   };
   if (cfg.ceWeight === 0 && cfg.mseWeight === 0)
     problems.push("'ceWeight' and 'mseWeight' are both 0: nothing would be trained");
@@ -257,6 +277,46 @@ function parseTeacher(v: unknown, problems: string[]): TeacherSpec | null {
   }
   bad();
   return null;
+}
+
+function parseLpips(v: unknown, problems: string[]): LpipsSpec | null {
+  if (v === undefined || v === null) return null;
+  const shape = `{"weights": FILE, "vgg": FILE, "weight": 1, "every": 1} (vgg, weight, every optional)`;
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    problems.push(`'lpips' must be ${shape} or null, got ${JSON.stringify(v)}`);
+    return null;
+  }
+  const o = v as Record<string, unknown>;
+  const n0 = problems.length;
+  for (const k of Object.keys(o))
+    if (!['weights', 'vgg', 'weight', 'every'].includes(k))
+      problems.push(`unknown key 'lpips.${k}' (valid: weights, vgg, weight, every)`);
+  const file = (k: string, required: boolean): string | null => {
+    const f = o[k] ?? null;
+    if (f === null && !required) return null;
+    if (typeof f !== 'string' || f === '') {
+      problems.push(
+        `'lpips.${k}' must be a file path${required ? ' (required)' : ' or null'}, got ${JSON.stringify(f)}`,
+      );
+      return null;
+    }
+    return f;
+  };
+  const weights = file('weights', true);
+  const vgg = file('vgg', false);
+  const weight = o.weight ?? 1;
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0)
+    problems.push(`'lpips.weight' must be a positive number, got ${JSON.stringify(weight)}`);
+  const every = o.every ?? 1;
+  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1)
+    problems.push(`'lpips.every' must be a positive integer, got ${JSON.stringify(every)}`);
+  if (problems.length > n0) return null;
+  return Object.freeze({
+    weights: weights as string,
+    vgg,
+    weight: weight as number,
+    every: every as number,
+  });
 }
 
 /** The resolved config, one `key = value` line per setting (defaults marked), for the start of

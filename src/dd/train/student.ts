@@ -54,6 +54,12 @@ export interface DDStudent {
   /** x [B, L, d] (data before dataTokens(t_b), noise after), labels [B], t [B] → both heads for
    *  every position; records gradients. */
   forward(x: T.Tensor, labels: Int32Array, t: Int32Array): StudentOutput;
+  /** Decodes token vectors x [B, L, d] (as the VQ decoder's quantised input: LlamaGen's
+   *  l2-normalised codebook space, VAR's per-scale maps summed into f̂) to images [B, 3, H, W]
+   *  in about [−1, 1] (not clamped), recording gradients w.r.t. x only: the decoder's
+   *  parameters are frozen (requiresGrad off) when the adapter is built. null when the adapter
+   *  was built without its VQ (wrapLlamagen / wrapVar without a decoder). */
+  readonly decodeLatent: ((x: T.Tensor) => T.Tensor) | null;
   /** Few-step sampling from ε [B, L, d] → token indices [B, L] (continuous-head positions are
    *  snapped to their nearest codebook row). No gradients. */
   sample(
@@ -77,17 +83,31 @@ export function llamagenStudent(teacher: Transformer, vq: VQModel, rng: T.Rng): 
     ddConfig(null, { ...teacher.config, class_dropout_prob: 0, codebook_dim: d }),
   );
   initLlamagen(model, teacher, rng);
-  return wrapLlamagen(model, cbT.data as Float32Array, V, d);
+  return wrapLlamagen(model, cbT.data as Float32Array, V, d, vq);
 }
 
-/** Wraps an existing LlamaGen student (e.g. for benchmarks or loaded weights). */
+/** Turns off gradients of a frozen module's parameters (the VQ decoder under the LPIPS loss). */
+function freeze(m: Module): void {
+  for (const p of m.parameters()) p.requireGrad(false);
+}
+
+/** Wraps an existing LlamaGen student (e.g. for benchmarks or loaded weights); `vq` enables
+ *  decodeLatent. */
 export function wrapLlamagen(
   model: DDTransformer,
   codebook: Float32Array,
   V: number,
   d: number,
+  vq: VQModel | null = null,
 ): DDStudent {
   const L = model.config.block_size;
+  const side = Math.round(Math.sqrt(L));
+  if (vq) {
+    if (side * side !== L)
+      throw new Error(`llamagen student: ${L} tokens are not a square grid; cannot decode`);
+    freeze(vq.post_quant_conv);
+    freeze(vq.decoder);
+  }
   const cb = new T.Tensor(codebook, [V, d]);
   const q = Math.max(1, Math.floor(L / 4));
   const ranges: PositionRange[] = [];
@@ -111,6 +131,13 @@ export function wrapLlamagen(
       const out = model.forward(x, new T.Tensor(labels, [labels.length]), Float64Array.from(t));
       return { logits: out.logits, conti: out.tokens };
     },
+    // x [B, L, d] → latent [B, d, side, side] (raster order, as decodeCode) → image.
+    decodeLatent: vq
+      ? (x) => {
+          const B = x.shape[0] as number;
+          return vq.decode(T.reshape(T.transpose(x, 1, 2), [B, d, side, side]));
+        }
+      : null,
     sample(labels, noise, tList, splitT) {
       const x = sampleFewStep(model, labels, { tList, splitT, noise, codebook: cb });
       return snap(x.data as Float32Array, codebook, d);
@@ -123,11 +150,17 @@ export function varStudent(teacher: VAR, vae: VQVAE, rng: T.Rng): DDStudent {
   const model = new VarDD({ ...teacher.config, n_d_embed_enable: true, layerwise_n_d_embed: true });
   initVarDDWeights(model, rng);
   initVar(model, teacher, rng);
-  return wrapVar(model, vae.quantize.embedding.weight.data as Float32Array);
+  return wrapVar(model, vae.quantize.embedding.weight.data as Float32Array, vae);
 }
 
-export function wrapVar(model: VarDD, codebook: Float32Array): DDStudent {
+/** Wraps an existing VAR student; `vae` enables decodeLatent. */
+export function wrapVar(model: VarDD, codebook: Float32Array, vae: VQVAE | null = null): DDStudent {
   const { L, SN, cum, patchNums } = model.sched.teacher;
+  if (vae) {
+    freeze(vae.quantize);
+    freeze(vae.post_quant_conv);
+    freeze(vae.decoder);
+  }
   const V = model.config.vocab_size;
   const d = model.config.Cvae;
   const cb = new T.Tensor(codebook, [V, d]);
@@ -151,6 +184,18 @@ export function wrapVar(model: VarDD, codebook: Float32Array): DDStudent {
     forward(x, labels, t) {
       return model.forward(labels, x, t);
     },
+    // x [B, L, d]: scale k's tokens [B, pn², d] → map [B, d, pn, pn]; f̂ = Σ_k Φ_k(Up_k(map_k))
+    // (embed_to_fhat) → decoder(post_quant_conv(f̂)), as fhat_to_img before its clamp.
+    decodeLatent: vae
+      ? (x) => {
+          const q = vae.quantize;
+          const hs = patchNums.map((pn, k) =>
+            q.tokensToMap(T.narrow(x, 1, cum[k] as number, pn * pn), pn),
+          );
+          const fhat = q.embedToFhat(hs)[SN - 1] as T.Tensor;
+          return vae.decoder.forward(vae.post_quant_conv.forward(fhat));
+        }
+      : null,
     sample(labels, noise, tList, splitT) {
       const B = labels.length;
       const eps = new T.Tensor(noise, [B, L, d]);

@@ -1,6 +1,8 @@
 // Fixtures for the trainer's unit tests: a random tiny LlamaGen teacher (2×2 grid, 8 codes of
 // dim 4), a small datagen dataset from it in a temp folder, and a student factory. Nothing is
 // trained here; the done-when tests (test/dd-train-*.test.ts) use trained teachers.
+// upsamplingVq gives the same codebook with a random 4-level decoder (2×2 → 16×16 images, the
+// smallest LPIPS-VGG accepts) for the perceptual-loss test.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,8 @@ import { parseTrainConfig, type TrainConfig } from './config.js';
 import { llamagenStudent, type DDStudent } from './student.js';
 
 export interface TinyRun {
+  readonly gpt: Transformer;
+  readonly vq: VQModel;
   readonly teacher: FlowTeacher;
   readonly dataset: Dataset;
   /** A fresh student initialised from the teacher with Rng(seed). */
@@ -71,6 +75,8 @@ export function tinyRun(numSamples = 200): TinyRun {
   mergeShards(dir);
   const dataset = openDataset(dir);
   return {
+    gpt,
+    vq,
     teacher,
     dataset,
     student: (seed = 0) => llamagenStudent(gpt, vq, new Rng(seed)),
@@ -91,4 +97,35 @@ export function tinyRun(numSamples = 200): TinyRun {
         ...over,
       }),
   };
+}
+
+/** A VQ with `vq`'s codebook and a random decoder of 4 levels: a 2×2 latent decodes to a
+ *  16×16 image. GroupNorm scales 1, conv weights He-normal, biases small (Rng(seed)). */
+export function upsamplingVq(vq: VQModel, seed = 5): VQModel {
+  const up = new VQModel({
+    codebook_size: 8,
+    codebook_embed_dim: 4,
+    codebook_l2_norm: true,
+    codebook_show_usage: false,
+    encoder_ch_mult: [1, 1, 1, 1],
+    decoder_ch_mult: [1, 1, 1, 1],
+    z_channels: 32,
+    dropout_p: 0,
+    ch: 32,
+    num_res_blocks: 1,
+  });
+  up.quantize.embedding.weight.data.set(vq.quantize.embedding.weight.data);
+  const rng = new Rng(seed);
+  for (const [name, t] of [...up.decoder.stateDict(), ...up.post_quant_conv.stateDict()]) {
+    const z = rng.normal(t.size);
+    if (t.shape.length === 1)
+      t.data.set(
+        name.includes('norm') && name.endsWith('weight') ? z.map(() => 1) : z.map((v) => 0.02 * v),
+      );
+    else {
+      const fanIn = t.size / (t.shape[0] as number);
+      t.data.set(z.map((v) => v * Math.sqrt(1 / fanIn)));
+    }
+  }
+  return up;
 }

@@ -5,6 +5,14 @@
 // default). A run resumed from a checkpoint continues bit-identically: weights, EMA and AdamW
 // state are restored exactly, and everything random is a function of (seed, step).
 //
+// Optional LPIPS term (cfg.lpips, network passed as opts.perceptual; the CLI loads it): on every
+// `every`-th step the student's latent — data tokens as given, every predicted position j ≥ n(t)
+// from the continuous head (the positions a split_t = 0 sampler would take from it; a larger
+// split_t snaps positions through the logits argmax, which carries no gradient) — and the target
+// latent codebook[target] are decoded by the family's frozen VQ decoder (student.decodeLatent),
+// and weight · mean_b LPIPS(decoded prediction, decoded target) is added to the loss. Gradients
+// flow through the decoder into the continuous head only; the target image carries none.
+//
 // Letters: B batch, L tokens, d codebook dim.
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -35,7 +43,12 @@ export interface StepMetrics {
   readonly ce: number;
   readonly mse: number;
   readonly gradNorm: number;
+  /** Mean LPIPS of the batch, on steps where the perceptual term is applied. */
+  readonly lpips?: number;
 }
+
+/** A perceptual distance: images pred, target [N, 3, H, W] in [−1, 1] → [N, 1, 1, 1] (LPIPS). */
+export type PerceptualLoss = (pred: T.Tensor, target: T.Tensor) => T.Tensor;
 
 export interface TrainProgress {
   readonly step: number;
@@ -49,6 +62,8 @@ export interface TrainerOptions {
   readonly onProgress?: (p: TrainProgress) => void;
   /** Human-readable events (checkpoint written, validation summary). */
   readonly onLog?: (line: string) => void;
+  /** The network of cfg.lpips (required exactly when cfg.lpips is set). */
+  readonly perceptual?: PerceptualLoss;
 }
 
 /** One progress line: `step 120/1000 [####......] 2.31 steps/s loss 1.2345 ETA 6m20s`. */
@@ -90,6 +105,16 @@ export class Trainer {
     if (this.splitT > student.allLogitsSplit)
       throw new Error(
         `train config splitT ${this.splitT} exceeds ${student.allLogitsSplit} (${student.family}: every position from the logits head)`,
+      );
+    if ((cfg.lpips !== null) !== (opts.perceptual !== undefined))
+      throw new Error(
+        cfg.lpips
+          ? 'train: the config sets lpips but no perceptual network was given; HINT: ddar train loads it from lpips.weights / lpips.vgg (library: pass opts.perceptual = lpips.forward)'
+          : 'train: a perceptual network was given but the config has no lpips entry; HINT: add "lpips": {"weights": FILE} to the config',
+      );
+    if (cfg.lpips && !student.decodeLatent)
+      throw new Error(
+        `train: lpips needs the ${student.family} student's VQ decoder; HINT: build the student with llamagenStudent/varStudent or pass the VQ to wrapLlamagen/wrapVar`,
       );
     this.data = new TrainData(dataset, cfg.seed, cfg.valSamples, cfg.chunkCache);
     const m = student.module;
@@ -152,22 +177,53 @@ export class Trainer {
     const vecs = targetVectors(batch.tokens, student.codebook, d);
     const x = studentInput(vecs, batch.noise, nData, L, d);
     this.opt.zeroGrad();
-    const lv = ddLoss(student.forward(x, batch.classes, t), batch.tokens, vecs, nData, cfg);
-    T.backward(lv.loss);
+    const out = student.forward(x, batch.classes, t);
+    const lv = ddLoss(out, batch.tokens, vecs, nData, cfg);
+    let loss = lv.loss;
+    let lp: number | undefined;
+    if (cfg.lpips && this.step % cfg.lpips.every === 0) {
+      const term = this.perceptualTerm(out.conti, vecs, nData);
+      lp = term.item();
+      loss = T.add(loss, cfg.lpips.weight === 1 ? term : T.mul(term, cfg.lpips.weight));
+    }
+    T.backward(loss);
     const gn = cfg.gradClip > 0 ? clipGradNorm(this.params, cfg.gradClip) : gradNorm(this.params);
     this.opt.step();
     this.ema.update(student.module);
     const m: StepMetrics = {
       step: this.step,
       lr,
-      loss: lv.loss.item(),
+      loss: loss.item(),
       ce: lv.ce,
       mse: lv.mse,
       gradNorm: gn,
+      ...(lp === undefined ? {} : { lpips: lp }),
     };
     this.step++;
     this.lastMetrics = m;
     return m;
+  }
+
+  /** mean_b LPIPS(decode(latent_b), decode(target_b)): latent = data before nData[b], conti
+   *  after. conti [B, L, d]; vecs [B·L·d] the target vectors. → scalar with gradients to conti. */
+  perceptualTerm(conti: T.Tensor, vecs: Float32Array, nData: Int32Array): T.Tensor {
+    const decode = this.student.decodeLatent;
+    const perceptual = this.opts.perceptual;
+    if (!decode || !perceptual) throw new Error('perceptualTerm: lpips is not configured');
+    const [B, L, d] = conti.shape as [number, number, number];
+    const mask = new Float32Array(B * L);
+    const known = new Float32Array(vecs);
+    for (let b = 0; b < B; b++)
+      for (let j = nData[b] as number; j < L; j++) {
+        mask[b * L + j] = 1;
+        known.fill(0, (b * L + j) * d, (b * L + j + 1) * d);
+      }
+    const latent = T.add(
+      T.mul(conti, new T.Tensor(mask, [B, L, 1])),
+      new T.Tensor(known, [B, L, d]),
+    );
+    const target = T.noGrad(() => decode(new T.Tensor(vecs, [B, L, d])));
+    return T.mean(perceptual(decode(latent), target));
   }
 
   /** Runs fn with the EMA weights in the student (when evalWithEma), then restores the raw ones. */
