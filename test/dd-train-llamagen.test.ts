@@ -40,4 +40,10 @@ test('DD training (LlamaGen): distilled 1-/2-step samples are far closer to the 
     `2-step TV ${r.dd2_tv} must not exceed 1-step ${r.dd1_tv} + 0.03`,
   );
   assert.ok(r.agreement_1step > 0.7, `1-step flow-map agreement ${r.agreement_1step}`);
+  // Issue 6: sequences generated in flow mode follow the teacher joint as closely as ordinary
+  // random sampling does (the same number of fresh samples): within 0.02 of the floor.
+  assert.ok(
+    r.flow_tv < r.teacher_resample_tv + 0.02,
+    `flow-map TV ${r.flow_tv.toFixed(3)} vs teacher resample floor ${r.teacher_resample_tv.toFixed(3)}`,
+  );
 });

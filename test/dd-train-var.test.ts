@@ -60,4 +60,10 @@ test('DD training (VAR): distilled 1-/2-step samples are far closer to the teach
     skipTv < 0.08,
     `skip-1 on two scales samples the teacher exactly; TV ${skipTv} should be sampling noise`,
   );
+  // Issue 6: sequences generated in flow mode follow the teacher joint as closely as ordinary
+  // random sampling does (the same number of fresh samples): within 0.02 of the floor.
+  assert.ok(
+    r.flow_tv < r.teacher_resample_tv + 0.02,
+    `flow-map TV ${r.flow_tv.toFixed(3)} vs teacher resample floor ${r.teacher_resample_tv.toFixed(3)}`,
+  );
 });
