@@ -10,6 +10,8 @@ import { TRAIN_DEFAULTS, describeConfig, parseTrainConfig } from '../../dd/train
 import { hasCheckpoint } from '../../dd/train/checkpoint.js';
 import { llamagenStudent, varStudent } from '../../dd/train/student.js';
 import { Trainer, formatProgress } from '../../dd/train/trainer.js';
+import { loadLpips } from '../../eval/lpips.js';
+import type * as T from '../../tensor/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { UsageError, guarded, parseArgs, requiredFlag, wantsHelp } from '../args.js';
 import { progressWriter } from '../progress.js';
@@ -25,6 +27,10 @@ ${Object.entries(TRAIN_DEFAULTS)
   .map(([k, v]) => `  ${k.padEnd(16)} ${JSON.stringify(v)}`)
   .join('\n')}
 (timesteps null = [0, mid]: LlamaGen round(80·L/256), VAR ⌊SN/2⌋; splitT null = logits head everywhere)
+lpips: {"weights": FILE, "vgg": FILE, "weight": 1, "every": 1} adds weight·LPIPS-VGG (v0.1) between
+  the decoded student latent and the decoded target on every k-th step; weights = the lpips
+  package's weights/v0.1/vgg.pth (lin layers) or a combined state dict, vgg = torchvision's vgg16
+  weights (.pth/.safetensors). Costly: a VQ decode + VGG16 forward/backward per sample.
 
 --resume   continue from out/latest.json (only bookkeeping keys and steps may change)
 Outputs in out/: ckpt-SSSSSSSS.safetensors + .json (model, EMA, AdamW state), latest.json,
@@ -61,11 +67,19 @@ export async function run(argv: string[]): Promise<number> {
     console.error(
       `train: ${student.family} student, ${student.module.numParameters()} parameters; dataset ${ds.numSamples} pairs (${cfg.valSamples} held out)`,
     );
+    const lp = cfg.lpips
+      ? loadLpips(resolve(cfg.lpips.weights), cfg.lpips.vgg && resolve(cfg.lpips.vgg))
+      : null;
+    if (lp && cfg.lpips)
+      console.error(
+        `train: LPIPS-VGG loaded (${lp.numParameters()} parameters), weight ${cfg.lpips.weight} every ${cfg.lpips.every} step(s)`,
+      );
     const tty = process.stderr.isTTY === true;
     const write = progressWriter({ ttyMs: 200, logMs: 30000 });
     const trainer = new Trainer(cfg, student, ds, {
       onProgress: (p) => write(formatProgress(p), p.step, p.total),
       onLog: (line) => process.stderr.write(`${tty ? '\n' : ''}train: ${line}\n`),
+      ...(lp ? { perceptual: (a: T.Tensor, b: T.Tensor) => lp.forward(a, b) } : {}),
     });
     if (resume) trainer.resume();
     trainer.run();
