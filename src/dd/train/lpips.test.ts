@@ -8,7 +8,11 @@ import { test } from 'node:test';
 import { randomLpips } from '../../eval/testing.js';
 import * as T from '../../tensor/index.js';
 import { ddLoss, studentInput, targetVectors } from './loss.js';
-import { llamagenStudent } from './student.js';
+import { TINY_VQVAE } from '../toy/teachers.js';
+import { randomInit_ } from '../../models/var/random.js';
+import { VAR } from '../../models/var/var.js';
+import { VQVAE } from '../../models/var/vqvae.js';
+import { llamagenStudent, varStudent } from './student.js';
 import { Trainer } from './trainer.js';
 import { stepTimesteps } from './data.js';
 import { tinyRun, upsamplingVq } from './testing.js';
@@ -86,4 +90,58 @@ test('lpips: a config with lpips needs the network and the decoder, and vice ver
     () => new Trainer(cfg, noDecoder, run.dataset, { perceptual }),
     /needs the llamagen student's VQ decoder/,
   );
+});
+
+test('decodeLatent (VAR): codebook rows decode as idxBl_to_img before its clamp; gradients reach x only', () => {
+  const cfg = { ...TINY_VQVAE };
+  const vae = randomInit_(new VQVAE(cfg), new T.Rng(31));
+  const teacher = randomInit_(
+    new VAR({
+      depth: 1,
+      embed_dim: 16,
+      num_heads: 2,
+      mlp_ratio: 2,
+      norm_eps: 1e-6,
+      attn_l2_norm: true,
+      shared_aln: false,
+      num_classes: 2,
+      cond_drop_rate: 0.1,
+      patch_nums: [1, 2],
+      vocab_size: cfg.vocab_size,
+      Cvae: cfg.z_channels,
+    }),
+    new T.Rng(32),
+  );
+  const st = varStudent(teacher, vae, new T.Rng(33));
+  const B = 2;
+  const idx = Int32Array.from({ length: B * 5 }, (_, i) => (i * 3) % cfg.vocab_size);
+  const x = new T.Tensor(targetVectors(idx, st.codebook, st.codeDim), [
+    B,
+    5,
+    st.codeDim,
+  ]).requireGrad();
+  const img = st.decodeLatent?.(x) as T.Tensor;
+  const idx0 = Int32Array.from([idx[0] as number, idx[5] as number]);
+  const idx1 = Int32Array.from([...idx.subarray(1, 5), ...idx.subarray(6, 10)]);
+  const want = vae.decodeRaw(vae.quantize.idxBlToFhat([idx0, idx1], B)[1] as T.Tensor);
+  assert.deepEqual(img.shape, want.shape);
+  const err = Math.max(...[...img.data].map((v, i) => Math.abs(v - (want.data[i] as number))));
+  assert.ok(err < 1e-5, `max error ${err}`);
+  T.backward(T.sum(T.square(img)));
+  assert.ok(
+    x.grad?.data.some((v) => v !== 0),
+    'x gets a gradient',
+  );
+  for (const p of vae.parameters()) assert.equal(p.grad, null, 'the VQVAE is frozen');
+});
+
+test('decodeLatent (LlamaGen): codebook rows decode as VQModel.decodeCode', () => {
+  const st = student();
+  const idx = Int32Array.from({ length: 8 }, (_, i) => (i * 5) % 8);
+  const x = new T.Tensor(targetVectors(idx, st.codebook, 4), [2, 4, 4]);
+  const img = T.noGrad(() => st.decodeLatent?.(x) as T.Tensor);
+  const want = T.noGrad(() => vq.decodeCode(new T.Tensor(idx, [2, 4]), [2, 4, 2, 2]));
+  assert.deepEqual(img.shape, [2, 3, 16, 16]);
+  const err = Math.max(...[...img.data].map((v, i) => Math.abs(v - (want.data[i] as number))));
+  assert.ok(err < 1e-5, `max error ${err}`);
 });
