@@ -19,6 +19,7 @@
         "native/elementwise.cc",
         "native/layout.cc",
         "native/conv.cc",
+        "native/winograd.cc",
         "native/flow.cc"
       ],
       "dependencies": [

@@ -233,6 +233,7 @@ bool useDirect(const ConvArgs& p) {
 }
 
 void conv2d(const float* x, const float* w, const float* bias, float* out, const ConvArgs& p) {
+  if (useWinograd(p)) return conv2dWinograd(x, w, bias, out, p);
   const int64_t ckk = p.cin * p.kh * p.kw, P = p.oh * p.ow;
   const bool direct = useDirect(p);
   if (direct) conv2dDirect(x, w, out, p);

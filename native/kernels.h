@@ -93,6 +93,9 @@ struct ConvArgs {
   int64_t n, cin, h, w, cout, kh, kw, strideH, strideW, padH, padW, oh, ow;
 };
 void conv2d(const float* x, const float* w, const float* bias, float* out, const ConvArgs& p);
+// Forward 3×3 stride-1 pad-1 convolutions with ≥ 32 channels in and out (winograd.cc).
+bool useWinograd(const ConvArgs& p);
+void conv2dWinograd(const float* x, const float* w, const float* bias, float* out, const ConvArgs& p);
 void conv2dGradInput(const float* dy, const float* w, float* dx, const ConvArgs& p);
 void conv2dGradWeight(const float* x, const float* dy, float* dw, const ConvArgs& p);
 

@@ -1,5 +1,6 @@
 // Suite `conv2d`: 3×3 convolutions at LlamaGen VQ-16 decoder shapes (512 channels at 16² and
-// 32², 256 at 64² and 128², 128 at 256², and the final 128→3 conv), forward and the two backward kernels, in
+// 32², 256 at 64² and 128², 128 at 256², and the final 128→3 conv; VAR's VQVAE decoder: 640 at
+// 16², 320 at 64² and 128², 160 at 256²), forward and the two backward kernels, in
 // GFLOP/s (2·N·Cout·Cin·KH·KW·OH·OW per call, median of repetitions). The ts reference runs
 // only the smallest shape; native rows carry its value as the reference.
 
@@ -41,6 +42,11 @@ function shapes(quick: boolean): { name: string; p: Conv2dParams }[] {
         { name: '512→512 3×3 @32²', p: conv3(512, 512, 32) },
         { name: '256→256 3×3 @128²', p: conv3(256, 256, 128) },
         { name: '128→128 3×3 @256²', p: conv3(128, 128, 256) },
+        // VAR VQVAE decoder
+        { name: '640→640 3×3 @16²', p: conv3(640, 640, 16) },
+        { name: '320→320 3×3 @64²', p: conv3(320, 320, 64) },
+        { name: '320→320 3×3 @128²', p: conv3(320, 320, 128) },
+        { name: '160→160 3×3 @256²', p: conv3(160, 160, 256) },
       ];
 }
 
