@@ -21,7 +21,9 @@ export class SiLU extends Module {
 /** How a call's tokens attend: over themselves with the block-causal mask (teacher forcing),
  *  over themselves with no mask, or appended to the KV cache and over the whole cache. */
 export type AttnMode =
-  | { readonly kind: 'levels'; readonly level: Int32Array }
+  /** Block-causal by scale level; `bias` (broadcast to [B, H, l, l]) is added to the scores
+   *  (the DD student hides same-level siblings with it). */
+  | { readonly kind: 'levels'; readonly level: Int32Array; readonly bias?: T.Tensor }
   | { readonly kind: 'full' }
   | { readonly kind: 'cache' };
 
@@ -118,7 +120,11 @@ export class SelfAttention extends Module {
       o = T.sdpa(q, c.k, c.v, { scale: this.scale, kvLength: c.len });
     } else if (mode.kind === 'levels') {
       const lv = mode.level;
-      o = T.sdpa(q, k, v, { scale: this.scale, mask: { kind: 'levels', qLevel: lv, kLevel: lv } });
+      o = T.sdpa(q, k, v, {
+        scale: this.scale,
+        mask: { kind: 'levels', qLevel: lv, kLevel: lv },
+        ...(mode.bias ? { bias: mode.bias } : {}),
+      });
     } else {
       o = T.sdpa(q, k, v, { scale: this.scale });
     }

@@ -17,7 +17,6 @@ import {
   AdaLNBeforeHead,
   AdaLNSelfAttn,
   SiLU,
-  l2Normalize,
   modulate,
   type SelfAttention,
 } from '../../../models/var/var.js';
@@ -182,35 +181,11 @@ export class VarDD extends Module {
     return T.embedding(rows, flags);
   }
 
-  /** Student attention of block b with the student mask: x [B, n, C] → [B, n, C]. */
+  /** Student attention of block b with the student mask: x [B, n, C] → [B, n, C]. The level
+   *  mask (key level ≤ query level) lets the kernel skip whole tiles of later levels; the bias
+   *  then hides the siblings of the same level (all but the diagonal). */
   private attention(attn: SelfAttention, x: T.Tensor): T.Tensor {
-    const [B, l, C] = x.shape as [number, number, number];
-    const { H, Dh } = attn;
-    const qkvBias = T.concat([attn.q_bias, attn.zero_k_bias, attn.v_bias]);
-    const qkv = T.add(
-      T.matmul(T.reshape(x, [B * l, C]), attn.mat_qkv.weight, { transB: true }),
-      qkvBias,
-    );
-    const heads = T.permute(T.reshape(qkv, [B, l, 3, H, Dh]), [2, 0, 3, 1, 4]); // [3, B, H, l, Dh]
-    let [q, k, v] = T.split(heads, 1, 0).map((t) => T.reshape(t, [B, H, l, Dh])) as [
-      T.Tensor,
-      T.Tensor,
-      T.Tensor,
-    ];
-    if (attn.scale_mul_1H11) {
-      const mulH = T.exp(T.minimum(attn.scale_mul_1H11, Math.fround(Math.log(100))));
-      q = T.mul(l2Normalize(q), mulH);
-      k = l2Normalize(k);
-    }
-    // The level mask (key level ≤ query level) lets the kernel skip whole tiles of later
-    // levels; the bias then hides the siblings of the same level (all but the diagonal).
-    const level = this.sched.level;
-    const o = T.sdpa(q, k, v, {
-      scale: attn.scale,
-      mask: { kind: 'levels', qLevel: level, kLevel: level },
-      bias: this.maskBias,
-    });
-    return attn.proj.forward(T.reshape(T.transpose(o, 1, 2), [B, l, C]));
+    return attn.forward(x, { kind: 'levels', level: this.sched.level, bias: this.maskBias });
   }
 
   /** Runs the transformer: labels [B], x [B, L, Cv] (token vectors), t per sample →
