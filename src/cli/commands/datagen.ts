@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   mergeShards,
   parseShard,
@@ -17,6 +17,8 @@ import {
 import type { FlowGrid, FlowSolver } from '../../dd/flow.js';
 import { DEFAULT_FLOW } from '../../dd/flow.js';
 import type { FlowTeacher } from '../../dd/teacher.js';
+import type { TeacherSpec } from '../../dd/train/config.js';
+import { loadTeacher } from './train-teacher.js';
 import {
   LLAMAGEN_DATA_DEFAULTS,
   VAR_DATA_DEFAULTS,
@@ -33,7 +35,6 @@ import {
   requiredFlag,
   wantsHelp,
 } from '../args.js';
-import { readJsonObject } from '../../io/json.js';
 import { progressLine } from '../progress.js';
 
 const HELP = `usage:
@@ -110,8 +111,6 @@ function hashFiles(paths: readonly string[]): string {
   return h.digest('hex');
 }
 
-const json = (dir: string) => readJsonObject(join(dir, 'config.json'));
-
 async function llamagenTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]> {
   const cfgMod = await import('../../models/llamagen/config.js');
   const gptMod = await import('../../models/llamagen/gpt.js');
@@ -136,39 +135,36 @@ async function llamagenTeacher(f: Map<string, string>): Promise<[FlowTeacher, st
     ),
     topP: numberFlag(f, '--top-p', 1, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
   };
-  const fixture = f.get('--fixture');
   const random = f.get('--random');
-  if (fixture) {
-    const g = resolve(fixture);
-    const v = join(dirname(g), 'llamagen_vq');
-    const gpt = new gptMod.Transformer(cfgMod.gptConfigFromJson(json(g)));
-    load.loadGptWeights(gpt, load.readStateDict(join(g, 'weights.safetensors')));
-    const vq = new VQModel(cfgMod.vqConfigFromJson(json(v)));
-    load.loadVqWeights(vq, load.readStateDict(join(v, 'weights.safetensors')));
-    const files = [join(g, 'weights.safetensors'), join(v, 'weights.safetensors')];
-    return [llamagenFlowTeacher(`llamagen fixture ${g}`, gpt, vq, settings), hashFiles(files)];
-  }
-  const preset = random ?? f.get('--preset') ?? 'GPT-B';
-  if (!cfgMod.isGptPreset(preset))
-    throw new UsageError(`preset ${preset}: expected GPT-B, GPT-L, GPT-XL, GPT-XXL or GPT-XXXL`);
-  if (random) {
-    const gpt = gptMod.randomizeGpt(new gptMod.Transformer(cfgMod.gptConfig(preset)), new Rng(0));
+  if (random !== undefined) {
+    const cfgMod = await import('../../models/llamagen/config.js');
+    const gptMod = await import('../../models/llamagen/gpt.js');
+    const { VQModel } = await import('../../models/llamagen/vq.js');
+    if (!cfgMod.isGptPreset(random))
+      throw new UsageError(`preset ${random}: expected GPT-B, GPT-L, GPT-XL, GPT-XXL or GPT-XXXL`);
+    const gpt = gptMod.randomizeGpt(new gptMod.Transformer(cfgMod.gptConfig(random)), new Rng(0));
     const vq = new VQModel();
     const cb = vq.quantize.embedding.weight.data;
     cb.set(new Rng(1).normal(cb.length));
     return [
-      llamagenFlowTeacher(`llamagen ${preset} (random weights)`, gpt, vq, settings),
-      `random:${preset}`,
+      llamagenFlowTeacher(`llamagen ${random} (random weights)`, gpt, vq, settings),
+      `random:${random}`,
     ];
   }
-  const gptPath = requiredFlag(f, '--gpt', 'the LlamaGen checkpoint, e.g. c2i_B_256.pt');
-  const vqPath = requiredFlag(f, '--vq', 'the VQ-16 checkpoint, vq_ds16_c2i.pt');
-  const gpt = load.loadGpt(gptPath, preset);
-  const vq = load.loadVq(vqPath);
-  return [
-    llamagenFlowTeacher(`llamagen ${preset}`, gpt, vq, settings),
-    hashFiles([gptPath, vqPath]),
-  ];
+  const fixture = f.get('--fixture');
+  const spec: TeacherSpec = fixture
+    ? { fixture }
+    : {
+        gpt: requiredFlag(f, '--gpt', 'the LlamaGen checkpoint, e.g. c2i_B_256.pt'),
+        vq: requiredFlag(f, '--vq', 'the VQ-16 checkpoint, vq_ds16_c2i.pt'),
+        preset: f.get('--preset') ?? 'GPT-B',
+      };
+  const t = await loadTeacher('llamagen', spec);
+  if (t.family !== 'llamagen') throw new Error('datagen: expected a LlamaGen teacher');
+  const name = fixture
+    ? `llamagen fixture ${resolve(fixture)}`
+    : `llamagen ${'preset' in spec ? spec.preset : ''}`;
+  return [llamagenFlowTeacher(name, t.gpt, t.vq, settings), hashFiles(t.files)];
 }
 
 async function varTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]> {
@@ -188,26 +184,15 @@ async function varTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]
     ),
     topP: numberFlag(f, '--top-p', 0, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
   };
-  const fixture = f.get('--fixture');
   const random = f.get('--random');
-  if (fixture) {
-    const t = resolve(fixture);
-    const cfg = json(t);
-    const vdir = resolve(t, typeof cfg['vae'] === 'string' ? cfg['vae'] : '../var_vqvae');
-    const { model } = load.loadVar(join(t, 'weights.safetensors'), cfgMod.varConfigFromJson(cfg));
-    const { model: vae } = load.loadVqvae(
-      join(vdir, 'weights.safetensors'),
-      cfgMod.vqvaeConfigFromJson(json(vdir)),
-    );
-    return [
-      varFlowTeacher(`var fixture ${t}`, model, vae, settings),
-      hashFiles([join(t, 'weights.safetensors'), join(vdir, 'weights.safetensors')]),
-    ];
-  }
-  const depth = Number(random ?? f.get('--depth') ?? '16');
-  if (![16, 20, 24, 30].includes(depth))
-    throw new UsageError(`depth ${depth}: expected 16, 20, 24 or 30`);
-  if (random) {
+  if (random !== undefined) {
+    const cfgMod = await import('../../models/var/config.js');
+    const { VAR } = await import('../../models/var/var.js');
+    const { VQVAE } = await import('../../models/var/vqvae.js');
+    const { randomInit_ } = await import('../../models/var/random.js');
+    const depth = Number(random);
+    if (![16, 20, 24, 30].includes(depth))
+      throw new UsageError(`depth ${random}: expected 16, 20, 24 or 30`);
     const model = randomInit_(new VAR(cfgMod.varPreset(depth)), new Rng(0), { fast: true });
     const vae = randomInit_(new VQVAE(cfgMod.VQVAE_CH160V4096Z32), new Rng(1), { fast: true });
     return [
@@ -215,11 +200,21 @@ async function varTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]
       `random:d${depth}`,
     ];
   }
-  const varPath = requiredFlag(f, '--var', 'the VAR checkpoint, e.g. var_d16.pth');
-  const vaePath = requiredFlag(f, '--vae', 'the VQVAE checkpoint, vae_ch160v4096z32.pth');
-  const { model } = load.loadVar(varPath, cfgMod.varPreset(depth));
-  const { model: vae } = load.loadVqvae(vaePath, cfgMod.VQVAE_CH160V4096Z32);
-  return [varFlowTeacher(`var d${depth}`, model, vae, settings), hashFiles([varPath, vaePath])];
+  const fixture = f.get('--fixture');
+  const depth = Number(f.get('--depth') ?? '16');
+  if (!fixture && ![16, 20, 24, 30].includes(depth))
+    throw new UsageError(`depth ${depth}: expected 16, 20, 24 or 30`);
+  const spec: TeacherSpec = fixture
+    ? { fixture }
+    : {
+        var: requiredFlag(f, '--var', 'the VAR checkpoint, e.g. var_d16.pth'),
+        vae: requiredFlag(f, '--vae', 'the VQVAE checkpoint, vae_ch160v4096z32.pth'),
+        depth,
+      };
+  const t = await loadTeacher('var', spec);
+  if (t.family !== 'var') throw new Error('datagen: expected a VAR teacher');
+  const name = fixture ? `var fixture ${resolve(fixture)}` : `var d${depth}`;
+  return [varFlowTeacher(name, t.model, t.vae, settings), hashFiles(t.files)];
 }
 
 async function generateCmd(family: 'llamagen' | 'var', argv: string[]): Promise<number> {

@@ -10,9 +10,11 @@ import type { Family, TeacherSpec } from '../../dd/train/config.js';
 import { UsageError } from '../args.js';
 import { readJsonObject } from '../../io/json.js';
 
-export type LoadedTeacher =
+/** The loaded models and the weight files they came from (hashed into dataset manifests). */
+export type LoadedTeacher = (
   | { readonly family: 'llamagen'; readonly gpt: Transformer; readonly vq: VQModel }
-  | { readonly family: 'var'; readonly model: VAR; readonly vae: VQVAE };
+  | { readonly family: 'var'; readonly model: VAR; readonly vae: VQVAE }
+) & { readonly files: readonly string[] };
 
 const json = (dir: string) => readJsonObject(join(dir, 'config.json'));
 
@@ -36,7 +38,12 @@ export async function loadTeacher(
       load.loadGptWeights(gpt, load.readStateDict(join(g, 'weights.safetensors')));
       const vq = new VQModel(cfgMod.vqConfigFromJson(json(v)));
       load.loadVqWeights(vq, load.readStateDict(join(v, 'weights.safetensors')));
-      return { family, gpt, vq };
+      return {
+        family,
+        gpt,
+        vq,
+        files: [join(g, 'weights.safetensors'), join(v, 'weights.safetensors')],
+      };
     }
     if (!('gpt' in spec))
       throw new UsageError(
@@ -46,7 +53,12 @@ export async function loadTeacher(
       throw new UsageError(
         `teacher preset ${spec.preset}: expected GPT-B, GPT-L, GPT-XL, GPT-XXL or GPT-XXXL`,
       );
-    return { family, gpt: load.loadGpt(spec.gpt, spec.preset), vq: load.loadVq(spec.vq) };
+    return {
+      family,
+      gpt: load.loadGpt(spec.gpt, spec.preset),
+      vq: load.loadVq(spec.vq),
+      files: [spec.gpt, spec.vq],
+    };
   }
   const cfgMod = await import('../../models/var/config.js');
   const load = await import('../../models/var/load.js');
@@ -59,7 +71,12 @@ export async function loadTeacher(
       join(vdir, 'weights.safetensors'),
       cfgMod.vqvaeConfigFromJson(json(vdir)),
     );
-    return { family, model, vae };
+    return {
+      family,
+      model,
+      vae,
+      files: [join(t, 'weights.safetensors'), join(vdir, 'weights.safetensors')],
+    };
   }
   if (!('var' in spec))
     throw new UsageError(
@@ -67,5 +84,5 @@ export async function loadTeacher(
     );
   const { model } = load.loadVar(spec.var, cfgMod.varPreset(spec.depth));
   const { model: vae } = load.loadVqvae(spec.vae, cfgMod.VQVAE_CH160V4096Z32);
-  return { family, model, vae };
+  return { family, model, vae, files: [spec.var, spec.vae] };
 }
