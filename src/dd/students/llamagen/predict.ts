@@ -44,46 +44,7 @@ export function perturbData(
   return out;
 }
 
-/** Nearest codebook row of every vector: argmin_k Σ (codebook[k] − x)² (squared Euclidean, as
- *  eval_fewstep computes it; the first index on ties). x [N, c], codebook [V, c] → int32 [N].
- *  One O(V·c) scan per vector (the [N, c] × [c, V] problem, no [V, N, c] tensor). With
- *  `rows` only those vector indices are searched; the others are left 0. */
-export function nearestCodebook(
-  x: Float32Array,
-  codebook: Float32Array,
-  c: number,
-  rows?: Iterable<number>,
-): Int32Array {
-  const N = x.length / c;
-  const V = codebook.length / c;
-  if (!Number.isInteger(N) || !Number.isInteger(V) || V === 0) {
-    throw new Error(
-      `nearestCodebook: x (${x.length} values) and codebook (${codebook.length}) must be rows of ${c}`,
-    );
-  }
-  const out = new Int32Array(N);
-  const xr = new Float64Array(c);
-  const search = (n: number): void => {
-    for (let j = 0; j < c; j++) xr[j] = x[n * c + j] as number;
-    let best = Infinity;
-    let bi = 0;
-    for (let k = 0, o = 0; k < V; k++, o += c) {
-      let d = 0;
-      for (let j = 0; j < c; j++) {
-        const e = (codebook[o + j] as number) - (xr[j] as number);
-        d += e * e;
-      }
-      if (d < best) {
-        best = d;
-        bi = k;
-      }
-    }
-    out[n] = bi;
-  };
-  if (rows) for (const n of rows) search(n);
-  else for (let n = 0; n < N; n++) search(n);
-  return out;
-}
+export { nearestCodebook } from '../../nearest.js';
 
 export interface FinalPrediction {
   /** [B, L, c]: the input x_t at known positions (j < t), the continuous head elsewhere. */

@@ -15,63 +15,27 @@
 // position.
 
 import { argmaxRows } from '../../../sampling/argmax.js';
+import { nearestCodebook as nearestRows } from '../../nearest.js';
 import * as T from '../../../tensor/index.js';
 import { concatPos, dataTokens, type DDSchedule } from './config.js';
 import type { Timesteps, VarDD } from './student.js';
 
-/** Rows per GEMM chunk of the nearest-codebook search ([chunk, V] scores live at a time). */
-const NEAREST_CHUNK = 512;
-
-/** Index of the nearest codebook row (squared Euclidean distance, first index on ties) of every
- *  row of x [N, Cv]; codebook [V, Cv]. Candidates come from ‖e‖² − 2x·e in float32 GEMM
- *  chunks; every candidate within a safe margin of the best is re-ranked with the exact
- *  Σ (x − e)² in float64, so float32 cancellation never decides the winner. */
+/** The shared nearest-codebook search (src/dd/nearest.ts) on tensors: x [N, Cv], codebook
+ *  [V, Cv] → int32 [N]. */
 export function nearestCodebook(x: T.Tensor, codebook: T.Tensor): Int32Array {
-  const [N, d] = x.shape as [number, number];
-  const [V, dc] = codebook.shape as [number, number];
-  if (x.rank !== 2 || codebook.rank !== 2 || d !== dc) {
+  const [, d] = x.shape as [number, number];
+  if (
+    x.rank !== 2 ||
+    codebook.rank !== 2 ||
+    codebook.shape[1] !== d ||
+    !(x.data instanceof Float32Array) ||
+    !(codebook.data instanceof Float32Array)
+  ) {
     throw new Error(
-      `nearestCodebook: expected x [N, Cv] and codebook [V, Cv] with the same Cv, got [${x.shape.join(', ')}] and [${codebook.shape.join(', ')}]`,
+      `nearestCodebook: expected float32 x [N, Cv] and codebook [V, Cv] with the same Cv, got [${x.shape.join(', ')}] and [${codebook.shape.join(', ')}]`,
     );
   }
-  const xd = x.data;
-  const ed = codebook.data;
-  const ee = new Float64Array(V);
-  let eeMax = 0;
-  for (let v = 0; v < V; v++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += (ed[v * d + c] as number) ** 2;
-    ee[v] = s;
-    eeMax = Math.max(eeMax, s);
-  }
-  const out = new Int32Array(N);
-  for (let r0 = 0; r0 < N; r0 += NEAREST_CHUNK) {
-    const n = Math.min(NEAREST_CHUNK, N - r0);
-    const dot = T.matmul(T.narrow(x, 0, r0, n), codebook, { transB: true }).data; // [n, V]
-    for (let i = 0; i < n; i++) {
-      const row = (r0 + i) * d;
-      let xx = 0;
-      for (let c = 0; c < d; c++) xx += (xd[row + c] as number) ** 2;
-      let best = Infinity;
-      for (let v = 0; v < V; v++)
-        best = Math.min(best, (ee[v] as number) - 2 * (dot[i * V + v] as number));
-      // float32 dot products err by at most ~d·2⁻²⁴·‖x‖‖e‖; 1e-4 of the magnitudes covers that.
-      const margin = 1e-4 * (xx + eeMax) + 1e-30;
-      let arg = -1;
-      let argD = Infinity;
-      for (let v = 0; v < V; v++) {
-        if ((ee[v] as number) - 2 * (dot[i * V + v] as number) > best + margin) continue;
-        let s = 0;
-        for (let c = 0; c < d; c++) s += ((xd[row + c] as number) - (ed[v * d + c] as number)) ** 2;
-        if (s < argD) {
-          argD = s;
-          arg = v;
-        }
-      }
-      out[r0 + i] = arg < 0 ? 0 : arg; // NaN inputs: every comparison fails; torch gives 0 too
-    }
-  }
-  return out;
+  return nearestRows(x.data, codebook.data, d);
 }
 
 /** Per-sample data-token counts cum_t [B]. */
