@@ -19,8 +19,9 @@ import { checkLlamagenDDFixture } from '../src/dd/students/llamagen/fixture.js';
 import { ddConfig } from '../src/dd/students/llamagen/config.js';
 import { DDTransformer, randomizeDD } from '../src/dd/students/llamagen/student.js';
 import { toLatent } from '../src/dd/students/llamagen/predict.js';
-import { ddNoise, sampleFewStep, type StepTrace } from '../src/dd/students/llamagen/sample.js';
+import { sampleFewStep, type StepTrace } from '../src/dd/students/llamagen/sample.js';
 import { sampleLlamagenDD } from '../src/cli/commands/sample-llamagen-dd.js';
+import { batchNoise } from '../src/dd/noise.js';
 
 const fixtures = findFixturesDir();
 const dir = fixtures ? join(fixtures, 'llamagen_dd') : null;
@@ -80,7 +81,7 @@ test('end to end: random small student, 1 and 2 steps, decoded by a small VQ int
   }
   const codebook = vq.quantize.codebook();
   const labels = Int32Array.from([1, 3, 5, 9]);
-  const noise = ddNoise(0, 4, 64, c);
+  const noise = batchNoise(0, 4, 64 * c);
   const traces: StepTrace[] = [];
   const one = sampleFewStep(model, labels, { tList: [0], splitT: 20, noise, codebook });
   const two = sampleFewStep(model, labels, {

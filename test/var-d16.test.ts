@@ -13,7 +13,7 @@ import { writeImageGrid } from '../src/io/image.js';
 import { readPng } from '../src/io/png.js';
 import { VQVAE_CH160V4096Z32, varPreset } from '../src/models/var/config.js';
 import { sampleImages } from '../src/models/var/generate.js';
-import { randomInit_ } from '../src/models/var/random.js';
+import { randomInit_ } from '../src/nn/init.js';
 import { VAR } from '../src/models/var/var.js';
 import { VQVAE } from '../src/models/var/vqvae.js';
 import { Rng } from '../src/tensor/index.js';

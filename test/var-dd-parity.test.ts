@@ -15,9 +15,10 @@ import { findFixturesDir } from '../src/io/testing.js';
 import * as T from '../src/tensor/index.js';
 import { formatRows } from '../src/models/fixture-report.js';
 import { checkVarDDFixture } from '../src/dd/students/var/fixture.js';
-import { ddNoise, decodeVarDD, sampleVarDD } from '../src/dd/students/var/sample.js';
+import { decodeVarDD, sampleVarDD } from '../src/dd/students/var/sample.js';
 import { smallStudent, smallVae } from '../src/dd/students/var/testing.js';
 import { sampleVarDD as sampleVarDDCommand } from '../src/cli/commands/sample-var-dd.js';
+import { batchNoise } from '../src/dd/noise.js';
 
 const fixtures = findFixturesDir();
 const dir = fixtures ? join(fixtures, 'var_dd') : null;
@@ -36,7 +37,7 @@ test('end to end: small random VAR-DD student, 1-step and 2-step, decoded into a
   const student = smallStudent(21);
   const vae = smallVae(22);
   const labels = Int32Array.from([0, 3, 7, 9]);
-  const noise = ddNoise(0, labels.length, student.L, student.config.Cvae);
+  const noise = new T.Tensor(batchNoise(0, labels.length, student.L * student.config.Cvae), [labels.length, student.L, student.config.Cvae]);
   const one = sampleVarDD(student, vae.quantize, { labels, tList: [0], splitT: 2, noise });
   const two = sampleVarDD(student, vae.quantize, { labels, tList: [0, 2], splitT: 2, noise });
   const imgs = T.concat([decodeVarDD(vae, one), decodeVarDD(vae, two)], 0);

@@ -15,7 +15,7 @@ import { varConfigFromJson, vqvaeConfigFromJson } from '../src/models/var/config
 import { checkVarTeacherFixture, checkVarVqvaeFixture } from '../src/models/var/fixture.js';
 import { formatRows } from '../src/models/fixture-report.js';
 import { sampleImages } from '../src/models/var/generate.js';
-import { randomInit_ } from '../src/models/var/random.js';
+import { randomInit_ } from '../src/nn/init.js';
 import { VAR } from '../src/models/var/var.js';
 import { VQVAE } from '../src/models/var/vqvae.js';
 

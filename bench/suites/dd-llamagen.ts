@@ -16,9 +16,10 @@ import { Transformer, randomizeGpt } from '../../src/models/llamagen/gpt.js';
 import { generate } from '../../src/models/llamagen/generate.js';
 import { ddConfig } from '../../src/dd/students/llamagen/config.js';
 import { DDTransformer, randomizeDD } from '../../src/dd/students/llamagen/student.js';
-import { ddNoise, sampleFewStep } from '../../src/dd/students/llamagen/sample.js';
+import { sampleFewStep } from '../../src/dd/students/llamagen/sample.js';
 import { availableBackends, withBackend } from '../backends.js';
 import type { BenchRow, BenchSuite } from '../types.js';
+import { batchNoise } from '../../src/dd/noise.js';
 
 interface Size {
   readonly tag: string;
@@ -102,7 +103,7 @@ async function runSize(size: Size, backend: string, rows: BenchRow[]): Promise<v
     }
     const teacherIps = B / teacherSec;
     push(`teacher ${size.tag} cfg2 top-k8000 B=${B} (${how})`, teacherIps);
-    const noise = ddNoise(0, B, L, 8);
+    const noise = batchNoise(0, B, L * 8);
     for (const tList of [[0], [0, size.t1]]) {
       const run = () =>
         sampleFewStep(student, labels, { tList, splitT: size.split, noise, codebook });

@@ -28,7 +28,7 @@ import { parseTrainConfig } from '../../src/dd/train/config.js';
 import { wrapLlamagen, wrapVar, type DDStudent } from '../../src/dd/train/student.js';
 import { Trainer } from '../../src/dd/train/trainer.js';
 import { varPreset } from '../../src/models/var/config.js';
-import { randomInit_ } from '../../src/models/var/random.js';
+import { randomInit_ } from '../../src/nn/init.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { availableBackends, timeMs, withBackend } from '../backends.js';
 import type { BenchRow, BenchSuite } from '../types.js';

@@ -15,10 +15,11 @@ import { VectorQuantizer2 } from '../../src/models/var/quant.js';
 import { VAR } from '../../src/models/var/var.js';
 import type { Module } from '../../src/nn/module.js';
 import * as T from '../../src/tensor/index.js';
-import { ddNoise, sampleVarDD } from '../../src/dd/students/var/sample.js';
+import { sampleVarDD } from '../../src/dd/students/var/sample.js';
 import { VarDD } from '../../src/dd/students/var/student.js';
 import { availableBackends, timeMs, withBackend } from '../backends.js';
 import type { BenchRow, BenchSuite } from '../types.js';
+import { batchNoise } from '../../src/dd/noise.js';
 
 /** Fast deterministic fill (xorshift32 uniforms with the std of a sensible init): the suite
  *  needs 640 M values at d16, where Box–Muller normals would dominate the run. Weight matrices
@@ -67,7 +68,7 @@ export const suite: BenchSuite = {
       await withBackend(be, async () => {
         for (const B of batches) {
           const labels = Int32Array.from({ length: B }, (_, i) => (i * 97) % 1000);
-          const noise = ddNoise(0, B, L, 32);
+          const noise = new T.Tensor(batchNoise(0, B, L * 32), [B, L, 32]);
           const teacherRun = () =>
             generate(teacher, quant, {
               labels,

@@ -8,7 +8,7 @@
 import * as T from '../../src/tensor/index.js';
 import { varPreset, VQVAE_CH160V4096Z32, type VarConfig } from '../../src/models/var/config.js';
 import { generate } from '../../src/models/var/generate.js';
-import { randomInit_ } from '../../src/models/var/random.js';
+import { randomInit_ } from '../../src/nn/init.js';
 import { VAR } from '../../src/models/var/var.js';
 import { VQVAE } from '../../src/models/var/vqvae.js';
 import type { BenchRow, BenchSuite } from '../types.js';

@@ -24,6 +24,7 @@ import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { FlowMapOpts } from './flow.js';
 import { sequenceFlowMap, type FlowTeacher } from './teacher.js';
+import { sampleClass, sampleNoise } from './noise.js';
 
 export const DATASET_FORMAT = 'ddar-ndpairs/1';
 
@@ -94,13 +95,7 @@ export function parseShard(text: string): ShardSpec {
   return { index, count };
 }
 
-export function sampleNoise(seed: number, i: number, n: number): Float32Array {
-  return new Rng(seed, 2 * i).normal(n) as Float32Array;
-}
 
-export function sampleClass(seed: number, i: number, classes: readonly number[]): number {
-  return classes[new Rng(seed, 2 * i + 1).randint(1, classes.length)[0]!]!;
-}
 
 function classList(cfg: DatagenConfig, numClasses: number): number[] {
   const list = cfg.classes ? [...cfg.classes] : Array.from({ length: numClasses }, (_, i) => i);

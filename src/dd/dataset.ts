@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSafetensors } from '../io/safetensors.js';
-import { collectShards, DATASET_FORMAT, sampleNoise, type DatasetIndex } from './datagen.js';
+import { collectShards, DATASET_FORMAT, type DatasetIndex } from './datagen.js';
+import { sampleNoise } from './noise.js';
 
 export interface Chunk {
   readonly sample: Int32Array; // [n]

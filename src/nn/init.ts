@@ -2,6 +2,7 @@
 // t.data and returns t; values are computed in float64 and stored in t's dtype. A draw of n
 // values consumes exactly ceil(n / 4) Rng blocks, so initialisation is reproducible per seed.
 
+import type { Module } from './module.js';
 import type { Rng } from '../tensor/rng.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -213,4 +214,76 @@ export function normalQuantile(p: number): number {
   const e = normalCdf(x) - p;
   const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
   return x - u / (1 + (x * u) / 2);
+}
+
+// ---- random weights for tests, benchmarks and smoke runs (no checkpoint) ----------------------
+// One rule table for every model, matched by official parameter name, in the spirit of the
+// parity fixtures: embeddings N(0, 1), positions N(0, 0.3²), weights N(0, 1/fan_in), biases
+// N(0, 0.1²), norm weights 1 + N(0, 0.1²), attention temperatures log 4 + N(0, 0.3²). Nothing
+// is zero or identity-like.
+
+export interface RandomInitOptions {
+  /** Tile every tensor from one table of 65 537 normals at a random offset instead of drawing
+   *  each value (benchmarks of full-size models: seconds instead of a minute; not for tests
+   *  of statistics). */
+  readonly fast?: boolean;
+}
+
+const TABLE = 65537;
+
+/** Overwrites every parameter of m in place (buffers are left alone); returns m. */
+export function randomInit_<M extends Module>(m: M, rng: Rng, opts: RandomInitOptions = {}): M {
+  const table = opts.fast ? rng.normal(TABLE) : null;
+  for (const [name, t] of m.namedParameters()) {
+    const d = t.data;
+    if (d instanceof Int32Array) continue;
+    let mean = 0;
+    let std: number;
+    if (/(class_emb|lvl_embed|embedding)\.weight$/.test(name)) std = 1;
+    else if (/pos_start$|pos_1LC$/.test(name)) std = 0.3;
+    else if (name.endsWith('scale_mul_1H11')) {
+      mean = Math.log(4);
+      std = 0.3;
+    } else if (/norm\w*\.weight$/.test(name)) {
+      mean = 1;
+      std = 0.1;
+    } else if (name.endsWith('weight') && t.rank >= 2) {
+      std = 1 / Math.sqrt(t.size / (t.shape[0] as number));
+    } else std = 0.1;
+    if (table) {
+      let o = rng.randint(1, TABLE)[0] as number;
+      for (let i = 0; i < d.length; i++) {
+        d[i] = mean + std * (table[o] as number);
+        o = o + 1 === TABLE ? 0 : o + 1;
+      }
+      continue;
+    }
+    const z = rng.normal(d.length);
+    for (let i = 0; i < d.length; i++) d[i] = mean + std * (z[i] as number);
+  }
+  return m;
+}
+
+/** The fixtures' transformer scheme (LlamaGen GPT and its DD student): norm weights 1
+ *  (+ N(0, normStd²)), embeddings N(0, 1), other weights N(0, 1/fan_in); `special` gives the
+ *  std of tensors with their own rule (null: the default rules). Every tensor, buffers too. */
+export function randomizeTransformer_<M extends Module>(
+  model: M,
+  rng: Rng,
+  normStd = 0,
+  special: (name: string, t: Tensor) => number | null = () => null,
+): M {
+  for (const [name, t] of model.namedTensors()) {
+    const std = name.endsWith('norm.weight') ? null : special(name, t);
+    if (name.endsWith('norm.weight')) {
+      t.data.fill(1);
+      if (normStd > 0) {
+        const z = rng.normal(t.size);
+        for (let i = 0; i < t.size; i++) t.data[i] = 1 + normStd * (z[i] as number);
+      }
+    } else if (std !== null) normal_(t, std, rng);
+    else if (name.includes('embedding')) normal_(t, 1, rng);
+    else normal_(t, 1 / Math.sqrt(t.shape[t.rank - 1] as number), rng);
+  }
+  return model;
 }

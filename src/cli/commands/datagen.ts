@@ -172,7 +172,7 @@ async function varTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]
   const load = await import('../../models/var/load.js');
   const { VAR } = await import('../../models/var/var.js');
   const { VQVAE } = await import('../../models/var/vqvae.js');
-  const { randomInit_ } = await import('../../models/var/random.js');
+  const { randomInit_ } = await import('../../nn/init.js');
   const settings = {
     cfg: numberFlag(f, '--cfg', VAR_DATA_DEFAULTS.cfg, (v) => v >= 0, 'a number ≥ 0'),
     topK: numberFlag(
@@ -189,7 +189,7 @@ async function varTeacher(f: Map<string, string>): Promise<[FlowTeacher, string]
     const cfgMod = await import('../../models/var/config.js');
     const { VAR } = await import('../../models/var/var.js');
     const { VQVAE } = await import('../../models/var/vqvae.js');
-    const { randomInit_ } = await import('../../models/var/random.js');
+    const { randomInit_ } = await import('../../nn/init.js');
     const depth = Number(random);
     if (![16, 20, 24, 30].includes(depth))
       throw new UsageError(`depth ${random}: expected 16, 20, 24 or 30`);

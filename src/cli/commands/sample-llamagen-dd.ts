@@ -25,13 +25,12 @@ import { DDTransformer, randomizeDD } from '../../dd/students/llamagen/student.j
 import { loadDD } from '../../dd/students/llamagen/load.js';
 import { toLatent } from '../../dd/students/llamagen/predict.js';
 import {
-  ddNoise,
-  ddTeacherRng,
   sampleFewStep,
   sampleWithTeacher,
 } from '../../dd/students/llamagen/sample.js';
 import { UsageError, guarded, intListFlag, numberFlag, parseArgs, wantsHelp } from '../args.js';
 import { readJsonObject } from '../../io/json.js';
+import { batchNoise, teacherRng } from '../../dd/noise.js';
 
 const HELP = `Usage: ddar sample llamagen-dd --dd FILE --vq FILE [options]
 
@@ -182,7 +181,7 @@ async function runArgs(a: Args): Promise<number> {
   const t0 = performance.now();
   const vqCfg =
     a.vqConfig !== null ? vqConfigFromJson(readJsonObject(a.vqConfig, 'ModelArgs keys')) : VQ_16;
-  const vq = a.random ? randomVq(vqCfg, a.seed) : loadVq(a.vq as string, new VQModel(vqCfg));
+  const vq = a.random ? randomVq(vqCfg, a.seed) : loadVq(a.vq as string, vqCfg).model;
   const V = vq.config.codebook_size;
   const c = vq.config.codebook_embed_dim;
   const G = a.imageSize / 2 ** (vq.config.encoder_ch_mult.length - 1);
@@ -214,7 +213,7 @@ async function runArgs(a: Args): Promise<number> {
       : gptConfig(a.preset, { vocab_size: V, block_size: L });
     teacher = a.random
       ? randomizeGpt(new Transformer(tc), new T.Rng(a.seed, 2))
-      : loadGpt(a.teacher, tc);
+      : loadGpt(a.teacher, tc).model;
   }
   const codebook = vq.quantize.codebook();
   process.stderr.write(
@@ -231,7 +230,7 @@ async function runArgs(a: Args): Promise<number> {
   for (let first = 0; first < N; first += a.batch) {
     const B = Math.min(a.batch, N - first);
     const labels = Int32Array.from(a.classes.slice(first, first + B));
-    const noise = ddNoise(a.seed, B, L, c, first);
+    const noise = batchNoise(a.seed, B, L * c, first);
     const tb = performance.now();
     const tag = `[${first + 1}-${first + B}/${N}]`;
     const onStep = (s: { step: number; t: number }) =>
@@ -250,7 +249,7 @@ async function runArgs(a: Args): Promise<number> {
         topK: a.topK,
         topP: a.topP,
         temperature: a.temperature,
-        rng: ddTeacherRng(a.seed, first),
+        rng: teacherRng(a.seed, first),
         onStep,
         onTeacherStep: (done, total) => {
           const q = Math.floor((4 * done) / total);

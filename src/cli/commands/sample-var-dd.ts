@@ -17,16 +17,15 @@ import {
 } from '../../dd/students/var/load.js';
 import {
   DD_TEACHER_DEFAULTS,
-  ddNoise,
   decodeVarDD,
   sampleVarDD as sampleStudent,
   sampleVarDDWithTeacher,
-  teacherRng,
   type DDStepInfo,
 } from '../../dd/students/var/sample.js';
 import { VarDD } from '../../dd/students/var/student.js';
 import { UsageError, guarded, intListFlag, numberFlag, parseArgs, wantsHelp } from '../args.js';
 import { readJsonObject } from '../../io/json.js';
+import { batchNoise, teacherRng } from '../../dd/noise.js';
 
 const HELP = `Usage: ddar sample var-dd --dd FILE --vae FILE [options]
 
@@ -210,7 +209,7 @@ export async function sampleVarDD(argv: string[]): Promise<number> {
     const images: T.Tensor[] = [];
     for (let first = 0; first < labels.length; first += args.batch) {
       const y = labels.subarray(first, Math.min(first + args.batch, labels.length));
-      const noise = ddNoise(args.seed, y.length, L, Cv, first);
+      const noise = new T.Tensor(batchNoise(args.seed, y.length, L * Cv, first), [y.length, L, Cv]);
       let last = performance.now();
       const onStep = (s: DDStepInfo) => {
         const now = performance.now();

@@ -148,8 +148,8 @@ async function runLlamagen(argv: readonly string[]): Promise<number> {
   } else {
     const gk = flags.get('--gpt-key');
     const vk = flags.get('--vq-key');
-    gpt = loadGpt(gptPath as string, config, gk === undefined ? {} : { key: gk });
-    vq = loadVq(vqPath as string, new VQModel(), vk === undefined ? {} : { key: vk });
+    gpt = loadGpt(gptPath as string, config, gk === undefined ? {} : { key: gk }).model;
+    vq = loadVq(vqPath as string, undefined, vk === undefined ? {} : { key: vk }).model;
   }
   console.error(
     `loaded ${preset} (${(gpt.numParameters() / 1e6).toFixed(1)}M) and VQ-16 (${(vq.numParameters() / 1e6).toFixed(1)}M) in ${((performance.now() - t0) / 1000).toFixed(1)}s`,

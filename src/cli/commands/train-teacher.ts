@@ -55,8 +55,8 @@ export async function loadTeacher(
       );
     return {
       family,
-      gpt: load.loadGpt(spec.gpt, spec.preset),
-      vq: load.loadVq(spec.vq),
+      gpt: load.loadGpt(spec.gpt, spec.preset).model,
+      vq: load.loadVq(spec.vq).model,
       files: [spec.gpt, spec.vq],
     };
   }

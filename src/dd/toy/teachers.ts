@@ -19,7 +19,7 @@ import { gptConfig, type VqConfig } from '../../models/llamagen/config.js';
 import { Transformer, randomizeGpt } from '../../models/llamagen/gpt.js';
 import { VQModel } from '../../models/llamagen/vq.js';
 import type { VqvaeConfig } from '../../models/var/config.js';
-import { randomInit_ } from '../../models/var/random.js';
+import { randomInit_ } from '../../nn/init.js';
 import { VAR } from '../../models/var/var.js';
 import { VQVAE } from '../../models/var/vqvae.js';
 import { AdamW, paramGroupsByDecay } from '../../nn/adamw.js';

@@ -9,6 +9,7 @@
 
 import * as T from '../../tensor/index.js';
 import type { StudentOutput } from './student.js';
+import { perturbData } from '../noise.js';
 
 export interface LossWeights {
   readonly ceWeight: number;
@@ -46,15 +47,7 @@ export function studentInput(
   L: number,
   d: number,
 ): T.Tensor {
-  const B = nData.length;
-  if (data.length !== B * L * d || noise.length !== B * L * d)
-    throw new Error(
-      `studentInput: data (${data.length}) and noise (${noise.length}) must both be [${B}, ${L}, ${d}]`,
-    );
-  const x = new Float32Array(noise);
-  for (let b = 0; b < B; b++)
-    x.set(data.subarray(b * L * d, (b * L + (nData[b] as number)) * d), b * L * d);
-  return new T.Tensor(x, [B, L, d]);
+  return new T.Tensor(perturbData(data, noise, nData, L, d), [nData.length, L, d]);
 }
 
 /** The objective (see the header). out.logits [B, L, V], out.conti [B, L, d]; targets int32

@@ -9,7 +9,7 @@ import { randomLpips } from '../../eval/testing.js';
 import * as T from '../../tensor/index.js';
 import { ddLoss, studentInput, targetVectors } from './loss.js';
 import { TINY_VQVAE } from '../toy/teachers.js';
-import { randomInit_ } from '../../models/var/random.js';
+import { randomInit_ } from '../../nn/init.js';
 import { VAR } from '../../models/var/var.js';
 import { VQVAE } from '../../models/var/vqvae.js';
 import { llamagenStudent, varStudent } from './student.js';

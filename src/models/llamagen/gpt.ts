@@ -14,7 +14,7 @@ import * as T from '../../tensor/index.js';
 import type { Rng, Tensor } from '../../tensor/index.js';
 import { Embedding, Linear, RMSNorm } from '../../nn/layers.js';
 import { Module, buffer } from '../../nn/module.js';
-import { normal_ } from '../../nn/init.js';
+import { normal_, randomizeTransformer_ } from '../../nn/init.js';
 import { gptDims, validateGptConfig, type GptConfig, type GptDims } from './config.js';
 import { precomputeFreqsCis2d } from './rope.js';
 import { KVCache, ropeAndStore, type LayerKVCache } from './kv-cache.js';
@@ -329,15 +329,5 @@ export class Transformer extends Module {
 /** Random weights in the fixtures' scheme: embeddings N(0, 1), linear weights N(0, 1/fan_in),
  *  norm weights 1 (+ N(0, normStd²)). For tests and benchmarks. */
 export function randomizeGpt(model: Transformer, rng: Rng, normStd = 0): Transformer {
-  for (const [name, t] of model.namedTensors()) {
-    if (name.endsWith('norm.weight')) {
-      t.data.fill(1);
-      if (normStd > 0) {
-        const z = rng.normal(t.size);
-        for (let i = 0; i < t.size; i++) t.data[i] = 1 + normStd * (z[i] as number);
-      }
-    } else if (name.includes('embedding') || name === 'tok_embeddings.weight') normal_(t, 1, rng);
-    else normal_(t, 1 / Math.sqrt(t.shape[t.rank - 1] as number), rng);
-  }
-  return model;
+  return randomizeTransformer_(model, rng, normStd);
 }

@@ -26,7 +26,7 @@ test('GPT loading: a stray freqs_cis is dropped; problems are listed all at once
     const sd = new Map(src.stateDict());
     sd.set('freqs_cis', T.zeros([5, 8, 2]));
     saveSafetensors(join(dir, 'ok.safetensors'), sd);
-    const m = loadGpt(join(dir, 'ok.safetensors'), cfg);
+    const m = loadGpt(join(dir, 'ok.safetensors'), cfg).model;
     assert.deepEqual(Array.from(m.output.weight.data), Array.from(src.output.weight.data));
     const bad = new Map(src.stateDict());
     bad.delete('norm.weight');
@@ -64,7 +64,7 @@ test('VQ loading accepts and ignores quantize.codebook_used when the model has n
     const sd = new Map(new VQModel(c).stateDict());
     sd.set('quantize.codebook_used', T.zeros([65536]));
     saveSafetensors(join(dir, 'vq.safetensors'), sd);
-    const vq = loadVq(join(dir, 'vq.safetensors'), new VQModel(c));
+    const vq = loadVq(join(dir, 'vq.safetensors'), c).model;
     assert.equal(vq.stateDict().has('quantize.codebook_used'), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import type { LoadReport } from '../../nn/module.js';
 import type { Tensor } from '../../tensor/index.js';
 import { Transformer } from './gpt.js';
 import { VQModel } from './vq.js';
-import { gptConfig, isGptPreset, type GptConfig } from './config.js';
+import { VQ_16, gptConfig, isGptPreset, type GptConfig, type VqConfig } from './config.js';
 
 export interface ReadOpts {
   /** Dict key path inside a .pt file (e.g. 'model', 'ema'); default: the official choice. */
@@ -52,12 +52,12 @@ export function loadVqWeights(model: VQModel, sd: ReadonlyMap<string, Tensor>): 
   return model.loadStateDict(m, { strict: true });
 }
 
-/** Builds a GPT from a preset (or a full config) and loads a checkpoint file into it. */
+/** A GPT built from a preset (or a full config) with the weights of `path`. */
 export function loadGpt(
   path: string,
   config: GptConfig | string,
   opts: ReadOpts = {},
-): Transformer {
+): { model: Transformer; report: LoadReport } {
   let c: GptConfig;
   if (typeof config === 'string') {
     if (!isGptPreset(config)) {
@@ -69,19 +69,22 @@ export function loadGpt(
   } else c = config;
   const model = new Transformer(c);
   try {
-    loadGptWeights(model, readStateDict(path, opts));
+    return { model, report: loadGptWeights(model, readStateDict(path, opts)) };
   } catch (e) {
     throw new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return model;
 }
 
-/** Builds a VQ model (default VQ-16) and loads a checkpoint file into it. */
-export function loadVq(path: string, model: VQModel = new VQModel(), opts: ReadOpts = {}): VQModel {
+/** A VQ model built from `config` (default VQ-16) with the weights of `path`. */
+export function loadVq(
+  path: string,
+  config: VqConfig = VQ_16,
+  opts: ReadOpts = {},
+): { model: VQModel; report: LoadReport } {
+  const model = new VQModel(config);
   try {
-    loadVqWeights(model, readStateDict(path, opts));
+    return { model, report: loadVqWeights(model, readStateDict(path, opts)) };
   } catch (e) {
     throw new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return model;
 }

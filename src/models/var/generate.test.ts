@@ -4,7 +4,7 @@ import * as T from '../../tensor/index.js';
 import { varConfigFromJson, vqvaeConfigFromJson } from './config.js';
 import { argmaxRows } from '../../sampling/argmax.js';
 import { generate, sampleImages } from './generate.js';
-import { randomInit_ } from './random.js';
+import { randomInit_ } from '../../nn/init.js';
 import { VAR } from './var.js';
 import { VQVAE } from './vqvae.js';
 

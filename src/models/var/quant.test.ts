@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as T from '../../tensor/index.js';
 import { vqvaeConfigFromJson } from './config.js';
 import { phiIndex, VectorQuantizer2 } from './quant.js';
-import { randomInit_ } from './random.js';
+import { randomInit_ } from '../../nn/init.js';
 
 test('Φ index per scale: float64 NumPy ticks decide the exact ties (var-dd.md §2.4)', () => {
   const map = (SN: number, K = 4) => Array.from({ length: SN }, (_, k) => phiIndex(k, SN, K));

@@ -11,6 +11,7 @@ import * as T from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import type { DDTransformer } from './student.js';
 import { timestepsOf, type Timestep } from './student.js';
+import { perturbData as perturbNoise } from '../../noise.js';
 
 function f32(what: string, t: Tensor): Float32Array {
   if (!(t.data instanceof Float32Array))
@@ -27,21 +28,7 @@ export function perturbData(
   L: number,
   c: number,
 ): Float32Array {
-  if (data.length !== B * L * c || noise.length !== B * L * c) {
-    throw new Error(
-      `perturbData: data (${data.length} values) and noise (${noise.length}) must both be [${B}, ${L}, ${c}]`,
-    );
-  }
-  const ts = timestepsOf(t, B);
-  const out = new Float32Array(B * L * c);
-  for (let b = 0; b < B; b++) {
-    const tb = ts[b] as number;
-    for (let j = 0; j < L; j++) {
-      const o = (b * L + j) * c;
-      out.set((j >= tb ? noise : data).subarray(o, o + c), o);
-    }
-  }
-  return out;
+  return perturbNoise(data, noise, Int32Array.from(timestepsOf(t, B), (v) => Math.ceil(v)), L, c);
 }
 
 export { nearestCodebook } from '../../nearest.js';

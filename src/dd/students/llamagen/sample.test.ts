@@ -1,20 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../../tensor/index.js';
-import { sampleNoise } from '../../datagen.js';
 import { gptConfig } from '../../../models/llamagen/config.js';
 import { Transformer, randomizeGpt } from '../../../models/llamagen/gpt.js';
 import { ddConfig } from './config.js';
 import { DDTransformer, randomizeDD } from './student.js';
 import { finalPredict, getFinalX, nearestCodebook, perturbData } from './predict.js';
 import {
-  ddNoise,
   ddStep,
-  ddTeacherRng,
   sampleFewStep,
   sampleWithTeacher,
   type StepTrace,
 } from './sample.js';
+import { batchNoise, teacherRng, sampleNoise } from '../../noise.js';
 
 const L = 16;
 const c = 4;
@@ -38,18 +36,18 @@ const labels = Int32Array.from([0, 3, 4]);
 const labelsT = new T.Tensor(labels, [3]);
 
 test('ddNoise: sample i is the first L·c normals of Rng(seed, 2i), as the dataset generator draws it', () => {
-  const n = ddNoise(5, 3, L, c, 10);
+  const n = batchNoise(5, 3, L * c, 10);
   for (let b = 0; b < 3; b++)
     assert.deepEqual(
       Array.from(n.subarray(b * L * c, (b + 1) * L * c)),
       Array.from(sampleNoise(5, 10 + b, L * c)),
     );
   assert.deepEqual(
-    Array.from(ddNoise(5, 1, L, c, 11)),
+    Array.from(batchNoise(5, 1, L * c, 11)),
     Array.from(n.subarray(L * c, 2 * L * c)),
     'independent of batching',
   );
-  assert.equal(ddTeacherRng(5, 10).stream, 21);
+  assert.equal(teacherRng(5, 10).stream, 21);
 });
 
 test('ddStep equals the official final_predict + get_final_x_BLC for every t / split_t order', () => {
@@ -83,7 +81,7 @@ test('ddStep equals the official final_predict + get_final_x_BLC for every t / s
 });
 
 test('sampleFewStep: deterministic, re-uses the original noise, validates t_list', () => {
-  const noise = ddNoise(0, 3, L, c);
+  const noise = batchNoise(0, 3, L * c);
   const tr: StepTrace[] = [];
   const a = sampleFewStep(model, labels, {
     tList: [0, 5, 9],
@@ -117,7 +115,7 @@ test('sampleFewStep: deterministic, re-uses the original noise, validates t_list
 const teacher = randomizeGpt(new Transformer(gptConfig(null, sizes)), new T.Rng(5));
 
 test('sampleWithTeacher: DD draft → teacher continues the re-quantised prefix → final DD step', () => {
-  const noise = ddNoise(1, 3, L, c);
+  const noise = batchNoise(1, 3, L * c);
   const forced = (_logits: Float32Array, step: number) =>
     Int32Array.from([0, 1, 2], (b) => (step * 5 + b * 7) % V);
   for (const [P, t1, split] of [
@@ -136,7 +134,7 @@ test('sampleWithTeacher: DD draft → teacher continues the re-quantised prefix 
       codebook,
       cfgScale: 2,
       topK: 8,
-      rng: ddTeacherRng(1),
+      rng: teacherRng(1),
       choose: forced,
       onStep: (s) => steps.push(s),
       onTeacherStep: () => teacherSteps++,
@@ -176,7 +174,7 @@ test('sampleWithTeacher: DD draft → teacher continues the re-quantised prefix 
         noise,
         codebook,
         cfgScale: 2,
-        rng: ddTeacherRng(0),
+        rng: teacherRng(0),
       }),
     /two entries/,
   );
@@ -190,14 +188,14 @@ test('sampleWithTeacher: DD draft → teacher continues the re-quantised prefix 
         noise,
         codebook,
         cfgScale: 2,
-        rng: ddTeacherRng(0),
+        rng: teacherRng(0),
       }),
     /teacher_start_t/,
   );
 });
 
 test('sampleWithTeacher: seeded teacher draws are reproducible', () => {
-  const noise = ddNoise(2, 3, L, c);
+  const noise = batchNoise(2, 3, L * c);
   const run = (seed: number) =>
     Array.from(
       sampleWithTeacher(model, labels, {
@@ -209,7 +207,7 @@ test('sampleWithTeacher: seeded teacher draws are reproducible', () => {
         codebook,
         cfgScale: 2,
         topK: 8,
-        rng: ddTeacherRng(seed),
+        rng: teacherRng(seed),
       }).data,
     );
   assert.deepEqual(run(3), run(3));

@@ -28,18 +28,7 @@ import type { DDTransformer } from './student.js';
 import { argmaxRows } from '../../../sampling/argmax.js';
 import { checkCodebook, checkSplit, nearestCodebook, perturbData } from './predict.js';
 
-/** ε [B, L, c] for samples first … first + B − 1 of `seed` (see the stream layout above). */
-export function ddNoise(seed: number, B: number, L: number, c: number, first = 0): Float32Array {
-  const out = new Float32Array(B * L * c);
-  for (let b = 0; b < B; b++)
-    out.set(new Rng(seed, 2 * (first + b)).normal(L * c) as Float32Array, b * L * c);
-  return out;
-}
 
-/** The teacher's generator for the batch whose first sample is `first`. */
-export function ddTeacherRng(seed: number, first = 0): Rng {
-  return new Rng(seed, 2 * first + 1);
-}
 
 /** What one DD step saw and produced (for progress, tests and parity checks). */
 export interface StepTrace {

@@ -17,7 +17,7 @@ import * as T from '../../../tensor/index.js';
 import type { Rng, Tensor } from '../../../tensor/index.js';
 import { Embedding, Linear, RMSNorm } from '../../../nn/layers.js';
 import { Module, param } from '../../../nn/module.js';
-import { normal_ } from '../../../nn/init.js';
+import { normal_, randomizeTransformer_ } from '../../../nn/init.js';
 import { gptDims, type GptDims } from '../../../models/llamagen/config.js';
 import { LabelEmbedder, TransformerBlock } from '../../../models/llamagen/gpt.js';
 import { precomputeFreqsCis2d } from '../../../models/llamagen/rope.js';
@@ -173,18 +173,13 @@ export class DDTransformer extends Module {
  *  linear weights N(0, 1/fan_in), biases N(0, 0.02²), norm weights 1 (+ N(0, normStd²)),
  *  scale_shift_table N(0, 1/D). */
 export function randomizeDD(model: DDTransformer, rng: Rng, normStd = 0): DDTransformer {
-  for (const [name, t] of model.namedTensors()) {
-    if (name.endsWith('norm.weight')) {
-      t.data.fill(1);
-      if (normStd > 0) {
-        const z = rng.normal(t.size);
-        for (let i = 0; i < t.size; i++) t.data[i] = 1 + normStd * (z[i] as number);
-      }
-    } else if (name.endsWith('.bias')) normal_(t, 0.02, rng);
-    else if (name === 'final_layer_conti.scale_shift_table')
-      normal_(t, 1 / Math.sqrt(model.config.dim), rng);
-    else if (name.includes('embedding') || name === 'n_d_embed.weight') normal_(t, 1, rng);
-    else normal_(t, 1 / Math.sqrt(t.shape[t.rank - 1] as number), rng);
-  }
-  return model;
+  return randomizeTransformer_(model, rng, normStd, (name) =>
+    name.endsWith('.bias')
+      ? 0.02
+      : name === 'final_layer_conti.scale_shift_table'
+        ? 1 / Math.sqrt(model.config.dim)
+        : name === 'n_d_embed.weight'
+          ? 1
+          : null,
+  );
 }

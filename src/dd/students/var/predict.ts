@@ -19,6 +19,7 @@ import { nearestCodebook as nearestRows } from '../../nearest.js';
 import * as T from '../../../tensor/index.js';
 import { concatPos, dataTokens, type DDSchedule } from './config.js';
 import type { Timesteps, VarDD } from './student.js';
+import { perturbData } from '../../noise.js';
 
 /** The shared nearest-codebook search (src/dd/nearest.ts) on tensors: x [N, Cv], codebook
  *  [V, Cv] → int32 [N]. */
@@ -52,10 +53,7 @@ export function perturb(model: VarDD, x: T.Tensor, t: Timesteps, noise: T.Tensor
     );
   }
   const cum = dataCounts(model.sched, model.timesteps(t, B));
-  const out = new Float32Array(noise.data);
-  for (let b = 0; b < B; b++)
-    out.set(x.data.subarray(b * L * Cv, (b * L + (cum[b] as number)) * Cv), b * L * Cv);
-  return new T.Tensor(out, [B, L, Cv]);
+  return new T.Tensor(perturbData(x.data as Float32Array, noise.data as Float32Array, cum, L, Cv), [B, L, Cv]);
 }
 
 /** final_predict: (conti [B, L, Cv], logits [B, L, V]) with the data positions j < cum_t taken

@@ -5,13 +5,12 @@ import { concatPos } from './config.js';
 import { nearestCodebook } from './predict.js';
 import {
   DD_TEACHER_DEFAULTS,
-  ddNoise,
   sampleVarDD,
   sampleVarDDWithTeacher,
-  teacherRng,
   type DDStepInfo,
 } from './sample.js';
 import { smallStudent, smallTeacher, smallVae } from './testing.js';
+import { batchNoise, teacherRng } from '../../noise.js';
 
 const L = 30;
 const Cv = 8;
@@ -21,8 +20,8 @@ const rows = (t: T.Tensor, b: number, from: number, to: number) => [
 ];
 
 test('ddNoise: image i is stream 2i of the seed, independent of the batch it is drawn in', () => {
-  const two = ddNoise(7, 2, L, Cv);
-  const second = ddNoise(7, 1, L, Cv, 1);
+  const two = new T.Tensor(batchNoise(7, 2, L * Cv), [2, L, Cv]);
+  const second = new T.Tensor(batchNoise(7, 1, L * Cv, 1), [1, L, Cv]);
   assert.deepEqual([...second.data], [...two.data.slice(L * Cv)]);
   assert.deepEqual([...two.data.slice(0, L * Cv)], [...T.normalStream(7, 0, L * Cv)]);
   assert.equal(teacherRng(7, 3).stream, 7);
@@ -32,7 +31,7 @@ test('few-step sampling: one forward per t, the original noise on the tail, code
   const m = smallStudent();
   const vae = smallVae();
   const E = vae.quantize.embedding.weight;
-  const noise = ddNoise(0, 2, L, Cv);
+  const noise = new T.Tensor(batchNoise(0, 2, L * Cv), [2, L, Cv]);
   const steps: DDStepInfo[] = [];
   const r = sampleVarDD(m, vae.quantize, {
     labels,
@@ -65,7 +64,7 @@ test('few-step sampling: one forward per t, the original noise on the tail, code
   );
   assert.throws(
     () =>
-      sampleVarDD(m, vae.quantize, { labels, tList: [0], splitT: 2, noise: ddNoise(0, 1, L, Cv) }),
+      sampleVarDD(m, vae.quantize, { labels, tList: [0], splitT: 2, noise: new T.Tensor(batchNoise(0, 1, L * Cv), [1, L, Cv]) }),
     /noise must be \[2, 30, 8\]/,
   );
 });
@@ -75,7 +74,7 @@ test('teacher-involved: snapped DD prefix, teacher span to t_list[1], noise tail
   const teacher = smallTeacher();
   const vae = smallVae();
   const E = vae.quantize.embedding.weight;
-  const noise = ddNoise(1, 2, L, Cv);
+  const noise = new T.Tensor(batchNoise(1, 2, L * Cv), [2, L, Cv]);
   const steps: DDStepInfo[] = [];
   const seqs: T.Tensor[] = [];
   const run = (T0: number, tList: number[]) =>

@@ -35,17 +35,7 @@ import type { VarDD } from './student.js';
 /** The teacher settings combine_sample.py hard-codes (cfg is its script default). */
 export const DD_TEACHER_DEFAULTS = { cfg: 2.0, topK: 900, topP: 0.95 } as const;
 
-/** ε [B, L, Cv] of images first … first + B − 1 of `seed` (stream 2i of image i). */
-export function ddNoise(seed: number, B: number, L: number, Cv: number, first = 0): T.Tensor {
-  const out = new Float32Array(B * L * Cv);
-  for (let b = 0; b < B; b++) out.set(T.normalStream(seed, 2 * (first + b), L * Cv), b * L * Cv);
-  return new T.Tensor(out, [B, L, Cv]);
-}
 
-/** The generator of the teacher draws of a batch whose first image is `first`. */
-export function teacherRng(seed: number, first = 0): T.Rng {
-  return new T.Rng(seed, 2 * first + 1);
-}
 
 /** What one DD step saw and produced (progress, parity checks). */
 export interface DDStepInfo {

@@ -4,7 +4,7 @@
 
 import * as T from '../../../tensor/index.js';
 import { varConfigFromJson, vqvaeConfigFromJson } from '../../../models/var/config.js';
-import { randomInit_ } from '../../../models/var/random.js';
+import { randomInit_ } from '../../../nn/init.js';
 import { VAR } from '../../../models/var/var.js';
 import { VQVAE } from '../../../models/var/vqvae.js';
 import { varDDConfigFromJson, type VarDDConfig } from './config.js';
